@@ -1,0 +1,238 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using FeedSync.Demo;
+using FeedSync.Hosting;
+using Npgsql;
+
+namespace FeedSync.Cli;
+
+internal sealed record BenchSettings(int Products, double ChangesPerSecond, TimeSpan Duration);
+
+internal sealed record BenchReport(
+    long Products,
+    TimeSpan InitialSync,
+    int Changes,
+    double AchievedChangesPerSecond,
+    int Observed,
+    double P50Ms,
+    double P95Ms,
+    double P99Ms,
+    double MaxMs,
+    long Calls,
+    double CallsPerChange,
+    long PeakWorkingSetBytes)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"""
+        products                 {Products:N0}
+        initial sync             {InitialSync.TotalSeconds:0.0} s
+        changes applied          {Changes:N0} ({AchievedChangesPerSecond:0.0}/s)
+        changes seen in Google   {Observed:N0}
+        commit→emulator p50      {P50Ms:0} ms
+        commit→emulator p95      {P95Ms:0} ms
+        commit→emulator p99      {P99Ms:0} ms
+        commit→emulator max      {MaxMs:0} ms
+        Merchant API calls       {Calls:N0} ({CallsPerChange:0.00} per change)
+        process peak memory      {PeakWorkingSetBytes / 1024.0 / 1024.0:0} MiB
+        """);
+}
+
+/// <summary>
+/// <c>feedsync bench</c>: seeds the demo catalog, lets FeedSync sync it, then applies price changes at a fixed
+/// rate and measures, per change, the time from the catalog commit until the Merchant API acknowledged a push
+/// carrying it (or a newer price). Prints figures; it does not pass or fail.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create(Option<string[]> configFiles)
+    {
+        var products = new Option<int>("--products") { Description = "Variants in the demo catalog", DefaultValueFactory = _ => 10_000 };
+        var rate = new Option<double>("--rate") { Description = "Price changes per second", DefaultValueFactory = _ => 200 };
+        var duration = new Option<int>("--duration") { Description = "Seconds of changes", DefaultValueFactory = _ => 60 };
+        var command = new Command("bench", "Measure commit-to-Merchant-API latency and calls per change against the configured endpoint (use the emulator).") { products, rate, duration };
+        command.SetAction((parse, cancellationToken) => CliApp.Guarded(async () =>
+        {
+            var report = await RunAsync(
+                new HostSettings { ConfigFiles = [DemoCatalog.ConfigFile, .. parse.GetValue(configFiles) ?? []] },
+                new BenchSettings(parse.GetValue(products), parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration))),
+                Console.Out,
+                cancellationToken);
+            Console.WriteLine(report);
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    public static async Task<BenchReport> RunAsync(HostSettings host, BenchSettings bench, TextWriter progress, CancellationToken cancellationToken)
+    {
+        var overrides = new Dictionary<string, string?>(host.Overrides) { ["FeedSync:Dashboard:Url"] = "http://127.0.0.1:0" };
+        await using var app = Program.BuildHost(host with { Overrides = overrides });
+        CliApp.ValidateOptions(app.Services);
+        var databases = app.Services.GetRequiredService<Databases>();
+        var demo = app.Services.GetRequiredService<DemoCatalog>();
+        await demo.InstallAsync(cancellationToken);
+        var products = await demo.SeedIfEmptyAsync(bench.Products, cancellationToken);
+
+        var syncWatch = Stopwatch.StartNew();
+        await app.StartAsync(cancellationToken);
+        await progress.WriteLineAsync($"Initial sync of {products:N0} variants…");
+        await using (var rowsInView = databases.Catalog.CreateCommand("SELECT count(*) FROM catalog.feed"))
+        {
+            var feedRows = (long)(await rowsInView.ExecuteScalarAsync(cancellationToken))!;
+            await WaitUntilNothingPendingAsync(databases, progress, TimeSpan.FromMinutes(30), cancellationToken, feedRows);
+        }
+
+        var initialSync = syncWatch.Elapsed;
+
+        var variants = await UsVariantsAsync(databases, cancellationToken);
+        await progress.WriteLineAsync($"Initial sync done in {initialSync.TotalSeconds:0.0} s; applying {bench.ChangesPerSecond}/s price changes for {bench.Duration.TotalSeconds:0} s…");
+        var benchStart = DateTimeOffset.UtcNow;
+        var changes = await ApplyChangesAsync(databases, variants, bench, cancellationToken);
+        var applyEnd = DateTimeOffset.UtcNow;
+        await WaitUntilNothingPendingAsync(databases, progress, TimeSpan.FromMinutes(2), cancellationToken);
+
+        var pushes = await PushesSinceAsync(databases, benchStart, cancellationToken);
+        var latencies = Latencies(changes, pushes);
+        await app.StopAsync(CancellationToken.None);
+
+        latencies.Sort();
+        return new BenchReport(
+            products,
+            initialSync,
+            changes.Count,
+            changes.Count / (applyEnd - benchStart).TotalSeconds,
+            latencies.Count,
+            Percentile(latencies, 0.50),
+            Percentile(latencies, 0.95),
+            Percentile(latencies, 0.99),
+            latencies.Count == 0 ? double.NaN : latencies[^1],
+            pushes.Count,
+            changes.Count == 0 ? 0 : pushes.Count / (double)changes.Count,
+            Process.GetCurrentProcess().PeakWorkingSet64);
+    }
+
+    private sealed record Change(string VariantId, long AmountMicros, DateTimeOffset CommittedAt);
+
+    private sealed record Push(string VariantId, long AmountMicros, DateTimeOffset At);
+
+    private static async Task<List<string>> UsVariantsAsync(Databases databases, CancellationToken cancellationToken)
+    {
+        await using var command = databases.Catalog.CreateCommand("SELECT variant_id::text FROM catalog.prices WHERE market = 'US' ORDER BY variant_id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ids = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>One price update per transaction, on a fixed schedule; each amount is unique so its push can be recognised.</summary>
+    private static async Task<List<Change>> ApplyChangesAsync(Databases databases, List<string> variants, BenchSettings bench, CancellationToken cancellationToken)
+    {
+        var random = new Random(42);
+        var total = (int)(bench.ChangesPerSecond * bench.Duration.TotalSeconds);
+        var changes = new List<Change>(total);
+        await using var connection = await databases.Catalog.OpenConnectionAsync(cancellationToken);
+        await using var update = new NpgsqlCommand("UPDATE catalog.prices SET amount = @amount WHERE variant_id = @variant::bigint AND market = 'US'", connection);
+        var amount = update.Parameters.Add(new NpgsqlParameter("amount", NpgsqlTypes.NpgsqlDbType.Numeric));
+        var variant = update.Parameters.Add(new NpgsqlParameter("variant", NpgsqlTypes.NpgsqlDbType.Text));
+        await update.PrepareAsync(cancellationToken);
+
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < total; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / bench.ChangesPerSecond);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed, cancellationToken);
+            }
+
+            var price = 1000m + (i * 0.01m);
+            amount.Value = price;
+            variant.Value = variants[random.Next(variants.Count)];
+            await update.ExecuteNonQueryAsync(cancellationToken);
+            changes.Add(new Change((string)variant.Value, (long)(price * 1_000_000m), DateTimeOffset.UtcNow));
+        }
+
+        return changes;
+    }
+
+    private static async Task<List<Push>> PushesSinceAsync(Databases databases, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var command = databases.State.CreateCommand("""
+            SELECT product_key, (request -> 'productAttributes' -> 'price' ->> 'amountMicros')::bigint, at
+            FROM feedsync.push_log
+            WHERE at >= @since AND outcome = 'Success' AND feed_label = 'US'
+            """);
+        command.Parameters.AddWithValue("since", since);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var pushes = new List<Push>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            pushes.Add(new Push(reader.GetString(0), reader.IsDBNull(1) ? -1 : reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+
+        return pushes;
+    }
+
+    /// <summary>
+    /// A change counts as delivered by the first successful push, after its commit, carrying its price or a
+    /// later price of the same product (coalescing may skip straight to the newer value).
+    /// </summary>
+    private static List<double> Latencies(List<Change> changes, List<Push> pushes)
+    {
+        var pushesByVariant = pushes.GroupBy(p => p.VariantId).ToDictionary(g => g.Key, g => g.OrderBy(p => p.At).ToList());
+        var changesByVariant = changes.GroupBy(c => c.VariantId).ToDictionary(g => g.Key, g => g.ToList());
+        var latencies = new List<double>(changes.Count);
+        foreach (var (variantId, variantChanges) in changesByVariant)
+        {
+            var variantPushes = pushesByVariant.GetValueOrDefault(variantId) ?? [];
+            for (var i = 0; i < variantChanges.Count; i++)
+            {
+                var change = variantChanges[i];
+                var acceptable = variantChanges.Skip(i).Select(c => c.AmountMicros).ToHashSet();
+                var delivered = variantPushes.FirstOrDefault(p => p.At >= change.CommittedAt.AddMilliseconds(-5) && acceptable.Contains(p.AmountMicros));
+                if (delivered is not null)
+                {
+                    latencies.Add(Math.Max(0, (delivered.At - change.CommittedAt).TotalMilliseconds));
+                }
+            }
+        }
+
+        return latencies;
+    }
+
+    /// <summary>Waits until nothing is pending and at least <paramref name="settledDestinations"/> destinations are pushed or rejected.</summary>
+    private static async Task WaitUntilNothingPendingAsync(Databases databases, TextWriter progress, TimeSpan timeout, CancellationToken cancellationToken, long settledDestinations = 0)
+    {
+        var watch = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        while (watch.Elapsed < timeout)
+        {
+            await using var command = databases.State.CreateCommand(
+                "SELECT (SELECT count(*) FROM feedsync.pending), (SELECT count(*) FROM feedsync.last_pushed) + (SELECT count(*) FROM feedsync.product_problems)");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var pending = reader.GetInt64(0);
+            if (pending == 0 && reader.GetInt64(1) >= settledDestinations)
+            {
+                return;
+            }
+
+            if (watch.Elapsed - lastReport > TimeSpan.FromSeconds(5))
+            {
+                lastReport = watch.Elapsed;
+                await progress.WriteLineAsync($"  {pending:N0} products pending ({watch.Elapsed.TotalSeconds:0} s)");
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        await progress.WriteLineAsync("  gave up waiting for the pending set to empty");
+    }
+
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+}

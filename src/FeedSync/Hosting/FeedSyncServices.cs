@@ -1,0 +1,135 @@
+using FeedSync.Capture;
+using FeedSync.Catalog;
+using FeedSync.Jobs;
+using FeedSync.Publish;
+using Google.Apis.Auth.OAuth2;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace FeedSync.Hosting;
+
+/// <summary>Each feature registers itself here with one call; <c>Program</c> only lists them.</summary>
+internal static class FeedSyncServices
+{
+    /// <summary>Options, databases, the catalog reader, the diff/push pipeline and the Merchant API client.</summary>
+    public static IServiceCollection AddFeedSyncCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(TimeProvider.System);
+        AddValidatedOptions<CatalogOptions, CatalogOptionsValidator>(services, configuration, CatalogOptions.Section);
+        AddValidatedOptions<StateOptions, StateOptionsValidator>(services, configuration, StateOptions.Section);
+        AddValidatedOptions<MerchantCenterOptions, MerchantCenterOptionsValidator>(services, configuration, MerchantCenterOptions.Section);
+        AddValidatedOptions<PushOptions, PushOptionsValidator>(services, configuration, PushOptions.Section);
+        services.AddOptions<CaptureOptions>().Bind(configuration.GetSection(CaptureOptions.Section));
+
+        services.AddSingleton(sp => new Databases(
+            DataSource(sp.GetRequiredService<IOptions<CatalogOptions>>().Value.ConnectionString, "feedsync-catalog"),
+            DataSource(sp.GetRequiredService<IOptions<StateOptions>>().Value.ConnectionString, "feedsync-state")));
+        services.AddSingleton<StateMigrator>();
+        services.AddSingleton<CatalogSchemaCheck>();
+        services.AddSingleton<FeedView>();
+        services.AddSingleton<PendingQueue>();
+        services.AddSingleton<PushProcessor>();
+        services.AddSingleton<KeyResolver>();
+        services.AddSingleton<FullResync>();
+        services.AddSingleton<ReplicationSetup>();
+        services.AddSingleton<FeedSync.Demo.DemoCatalog>();
+        services.AddMerchantApiClient(configuration);
+        return services;
+    }
+
+    /// <summary>Checks run before anything else starts: state schema migrated, catalog matches the configuration.</summary>
+    public static IServiceCollection AddStartupChecks(this IServiceCollection services)
+    {
+        // Registered before the other hosted services so they start only after the checks pass.
+        services.AddHostedService<StartupChecks>();
+        return services;
+    }
+
+    public static IServiceCollection AddCapture(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (configuration.GetSection(CaptureOptions.Section).GetValue(nameof(CaptureOptions.Enabled), true))
+        {
+            services.AddHostedService<LogicalReplicationCapture>();
+        }
+
+        return services;
+    }
+
+    /// <summary>Hangfire on PostgreSQL with long polling (pickup in milliseconds), the drain job and its dispatcher.</summary>
+    public static IServiceCollection AddPushJobs(this IServiceCollection services, IConfiguration configuration, bool runServer = true)
+    {
+        var stateConnection = configuration[$"{StateOptions.Section}:ConnectionString"] ?? "";
+        var hangfireSchema = configuration[$"{StateOptions.Section}:{nameof(StateOptions.HangfireSchema)}"] ?? "hangfire";
+        services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                bootstrap => bootstrap.UseNpgsqlConnection(stateConnection),
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = hangfireSchema,
+                    EnableLongPolling = true,
+                    QueuePollInterval = TimeSpan.FromSeconds(10),
+                    UseSlidingInvisibilityTimeout = true,
+                    InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                    PrepareSchemaIfNecessary = true,
+                }));
+
+        services.AddTransient<PushDrainJob>();
+        services.AddSingleton<PushDispatcher>();
+        if (runServer)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<PushDispatcher>());
+            services.AddHangfireServer((sp, server) =>
+            {
+                server.Queues = [PushDrainJob.Queue, "b_default"];
+                server.WorkerCount = sp.GetRequiredService<IOptions<PushOptions>>().Value.WorkerCount;
+                server.ServerName = $"feedsync:{Environment.MachineName}:{Environment.ProcessId}";
+            });
+        }
+
+        return services;
+    }
+
+    private static IServiceCollection AddMerchantApiClient(this IServiceCollection services, IConfiguration configuration)
+    {
+        var merchant = configuration.GetSection(MerchantCenterOptions.Section).Get<MerchantCenterOptions>() ?? new MerchantCenterOptions();
+        var keyFile = GoogleAuthHandler.ResolveKeyFile(merchant);
+        var client = services.AddHttpClient<IMerchantCenter, MerchantApiClient>((sp, http) =>
+            {
+                var options = sp.GetRequiredService<IOptions<MerchantCenterOptions>>().Value;
+                http.BaseAddress = options.Endpoint;
+                http.Timeout = options.RequestTimeout;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = 256,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            });
+        if (keyFile is not null && File.Exists(keyFile))
+        {
+            services.AddSingleton<ITokenAccess>(_ => GoogleAuthHandler.LoadCredential(keyFile));
+            client.AddHttpMessageHandler(sp => new GoogleAuthHandler(sp.GetRequiredService<ITokenAccess>()));
+        }
+
+        return services;
+    }
+
+    private static void AddValidatedOptions<TOptions, TValidator>(IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
+
+    private static NpgsqlDataSource DataSource(string connectionString, string applicationName)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.ApplicationName ??= applicationName;
+        return NpgsqlDataSource.Create(builder.ConnectionString);
+    }
+}

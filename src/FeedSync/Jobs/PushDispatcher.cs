@@ -1,0 +1,78 @@
+using Hangfire;
+using Microsoft.Extensions.Options;
+
+namespace FeedSync.Jobs;
+
+/// <summary>
+/// Starts drain jobs when pending products are due: at once when capture signals a commit, at the moment the
+/// next coalesced product becomes due, and on a short safety poll for work another process queued. It keeps
+/// only a few drain jobs queued, because Hangfire moves ~100 jobs/s and each job drains hundreds of products.
+/// </summary>
+internal sealed partial class PushDispatcher(
+    PendingQueue queue,
+    IBackgroundJobClient jobs,
+    JobStorage storage,
+    IOptions<PushOptions> options,
+    TimeProvider time,
+    ILogger<PushDispatcher> logger) : BackgroundService
+{
+    private static readonly TimeSpan SafetyPoll = TimeSpan.FromSeconds(1);
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    /// <summary>Wakes the dispatcher now (capture calls this after each commit of dirty keys).</summary>
+    public void Signal()
+    {
+        if (_signal.CurrentCount == 0)
+        {
+            try
+            {
+                _signal.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another caller signalled first; one wake-up is enough.
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wait = SafetyPoll;
+            try
+            {
+                var (due, nextDueAt) = await queue.DueAsync(stoppingToken);
+                if (due > 0)
+                {
+                    EnqueueDrainJobs();
+                }
+
+                if (nextDueAt is { } next)
+                {
+                    var untilDue = next - time.GetUtcNow();
+                    wait = untilDue < wait ? (untilDue > TimeSpan.Zero ? untilDue : TimeSpan.FromMilliseconds(10)) : wait;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogDispatchFailed(ex);
+                wait = TimeSpan.FromSeconds(5);
+            }
+
+            await _signal.WaitAsync(wait, stoppingToken);
+        }
+    }
+
+    private void EnqueueDrainJobs()
+    {
+        var queued = storage.GetMonitoringApi().EnqueuedCount(PushDrainJob.Queue);
+        for (var i = queued; i < options.Value.MaxQueuedDrainJobs; i++)
+        {
+            jobs.Enqueue<PushDrainJob>(job => job.DrainAsync(CancellationToken.None));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dispatching push work failed; retrying in 5 s")]
+    private partial void LogDispatchFailed(Exception exception);
+}

@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using Hangfire;
+using Microsoft.Extensions.Options;
+
+namespace FeedSync.Jobs;
+
+/// <summary>
+/// The Hangfire job that drains pending products. It takes no arguments: the work list is
+/// <c>feedsync.pending</c>, and several drain jobs split it through their claims.
+/// Retry policy: none from Hangfire. A failed product stays pending with its own backoff and the dispatcher
+/// starts a new drain job, so Hangfire retries would only stack on top of that.
+/// </summary>
+internal sealed partial class PushDrainJob(PushProcessor processor, IOptions<PushOptions> options, TimeProvider time, ILogger<PushDrainJob> logger)
+{
+    public const string Queue = "a_push";
+
+    [Queue(Queue)]
+    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    [JobDisplayName("Push pending products to Merchant Center")]
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var total = 0;
+        while (!cancellationToken.IsCancellationRequested && time.GetElapsedTime(started) < options.Value.MaxDrainDuration)
+        {
+            var step = await processor.PushOnceAsync(cancellationToken);
+            if (step.Claimed == 0)
+            {
+                break;
+            }
+
+            total += step.Claimed;
+        }
+
+        LogDrained(total, (long)time.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Drain job handled {Products} products in {ElapsedMs} ms")]
+    private partial void LogDrained(int products, long elapsedMs);
+}

@@ -1,0 +1,30 @@
+namespace FeedSync.Jobs;
+
+/// <summary><c>FeedSync:Push</c>: how pending products are drained to the Merchant API.</summary>
+internal sealed class PushOptions
+{
+    public const string Section = "FeedSync:Push";
+
+    /// <summary>Products claimed by one drain step.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// A product pushed less than this long ago waits out the rest of the window, so a burst of edits
+    /// becomes one trailing push with the final state instead of one call per edit.
+    /// </summary>
+    public TimeSpan CoalesceWindow { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Drain jobs kept queued at most; each drains until nothing is due.</summary>
+    public int MaxQueuedDrainJobs { get; set; } = 2;
+
+    /// <summary>Hangfire workers in this process.</summary>
+    public int WorkerCount { get; set; } = 8;
+
+    /// <summary>First wait before retrying a product whose push failed transiently; doubles per attempt.</summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>A drain job stops after this long so Hangfire workers rotate; dispatch starts another.</summary>
+    public TimeSpan MaxDrainDuration { get; set; } = TimeSpan.FromMinutes(2);
+}

@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using FeedSync.Catalog;
+using FeedSync.Diff;
+using FeedSync.Hosting;
+using FeedSync.Publish;
+using Microsoft.Extensions.Options;
+
+namespace FeedSync.Jobs;
+
+/// <summary>Counts from one push step, for logs, progress and benchmarks.</summary>
+internal readonly record struct PushStepResult(int Claimed, int Calls, int Unchanged, int Rejected, int RetryLater);
+
+/// <summary>
+/// One push step: claim due product keys, re-read them from the feed view, build and validate each destination,
+/// diff against what Google holds, make only the calls that matter, then record the results and release the
+/// claims in one transaction. The latest catalog state always wins; event order never matters.
+/// </summary>
+internal sealed partial class PushProcessor(
+    Databases databases,
+    PendingQueue queue,
+    FeedView feedView,
+    IMerchantCenter merchant,
+    IOptions<PushOptions> pushOptions,
+    IOptions<MerchantCenterOptions> merchantOptions,
+    ILogger<PushProcessor> logger)
+{
+    public async Task<PushStepResult> PushOnceAsync(CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var claims = await PendingQueue.ClaimAsync(connection, pushOptions.Value.BatchSize, cancellationToken);
+            if (claims.Count == 0)
+            {
+                return default;
+            }
+
+            var keys = claims.Select(c => c.ProductKey).ToList();
+            var rows = await feedView.ReadAsync(keys, cancellationToken);
+            var lastPushed = await PushRecorder.LoadAsync(connection, keys, cancellationToken);
+
+            var decisions = new List<(string ProductKey, PushDecision Decision)>();
+            var localProblems = new List<LocalProblem>();
+            var healthy = new List<(string, ProductIdentity)>();
+            foreach (var key in keys)
+            {
+                Plan(key, rows.GetValueOrDefault(key) ?? [], lastPushed.GetValueOrDefault(key) ?? [], decisions, localProblems, healthy);
+            }
+
+            var outcomes = new ConcurrentBag<DestinationOutcome>();
+            var calls = decisions.Where(d => d.Decision.Action != PushAction.None).ToList();
+            await Parallel.ForEachAsync(
+                calls,
+                new ParallelOptions { MaxDegreeOfParallelism = merchantOptions.Value.MaxConcurrency, CancellationToken = cancellationToken },
+                async (call, ct) => outcomes.Add(await ExecuteAsync(call.ProductKey, call.Decision, ct)));
+
+            var releases = claims.Select(claim => ReleaseFor(claim, outcomes)).ToList();
+            healthy.AddRange(outcomes.Where(o => o.Result.IsSuccess && o.CalledAction != PushAction.Delete).Select(o => (o.ProductKey, o.Decision.Identity)));
+
+            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            {
+                await PushRecorder.RecordAsync(connection, transaction, outcomes, localProblems, healthy, cancellationToken);
+                await queue.ReleaseAsync(releases, connection, transaction, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            var result = new PushStepResult(
+                claims.Count,
+                outcomes.Count,
+                decisions.Count(d => d.Decision.Action == PushAction.None),
+                localProblems.Count + outcomes.Count(o => o.Result.Kind == ResultKind.DataError),
+                releases.Count(r => r.RetryAfter is not null));
+            LogStep(result.Claimed, result.Calls, result.Unchanged, result.Rejected, result.RetryLater, stopwatch.ElapsedMilliseconds);
+            foreach (var configurationError in outcomes.Where(o => o.Result.Kind == ResultKind.ConfigurationError).Take(1))
+            {
+                LogConfigurationError(configurationError.Result.HttpStatus, configurationError.Result.Reason, configurationError.Result.Message);
+            }
+
+            return result;
+        }
+        finally
+        {
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                await PendingQueue.UnlockAllAsync(connection, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Decides each destination of one product key: current view rows against what was last pushed.</summary>
+    private void Plan(
+        string key,
+        List<FeedRow> rows,
+        List<LastPushed> lastPushed,
+        List<(string, PushDecision)> decisions,
+        List<LocalProblem> localProblems,
+        List<(string, ProductIdentity)> healthy)
+    {
+        var seen = new HashSet<ProductIdentity>();
+        foreach (var row in rows)
+        {
+            var mapped = ProductMapper.Map(row);
+            var identity = mapped.Identity ?? new ProductIdentity(row.Text("content_language") ?? "", row.Text("feed_label") ?? "", row.Text("offer_id") ?? "");
+            if (!seen.Add(identity))
+            {
+                localProblems.Add(new LocalProblem(key, identity, [$"the feed view has more than one row for {identity}"]));
+                continue;
+            }
+
+            if (!mapped.IsValid)
+            {
+                // Google keeps the last valid version; the problem is shown until the row is fixed.
+                localProblems.Add(new LocalProblem(key, identity, mapped.Problems));
+                LogRejected(key, identity.Id, string.Join("; ", mapped.Problems));
+                continue;
+            }
+
+            var decision = ProductDiff.Decide(identity, mapped.Input, lastPushed.FirstOrDefault(l => l.Identity == identity));
+            decisions.Add((key, decision));
+            if (decision.Action == PushAction.None)
+            {
+                healthy.Add((key, identity));
+            }
+        }
+
+        // Destinations Google holds that the view no longer has: delete them there only.
+        foreach (var gone in lastPushed.Where(l => !seen.Contains(l.Identity)))
+        {
+            decisions.Add((key, ProductDiff.Decide(gone.Identity, null, gone)));
+        }
+    }
+
+    private async Task<DestinationOutcome> ExecuteAsync(string productKey, PushDecision decision, CancellationToken cancellationToken)
+    {
+        switch (decision.Action)
+        {
+            case PushAction.Insert:
+                return new DestinationOutcome(productKey, decision, PushAction.Insert, await merchant.InsertAsync(decision.Input!, cancellationToken), decision.Reason, decision.Input!.ToJson());
+            case PushAction.Patch:
+                var patch = await merchant.PatchAsync(decision.Input!, decision.UpdateMask, cancellationToken);
+                if (patch.Kind != ResultKind.NotFound)
+                {
+                    return new DestinationOutcome(productKey, decision, PushAction.Patch, patch, decision.Reason, decision.Input!.ToJson(decision.MaskedAttributes));
+                }
+
+                // Google does not have the product (deleted by hand, or expired): only a full insert can restore it.
+                var insert = await merchant.InsertAsync(decision.Input!, cancellationToken);
+                return new DestinationOutcome(productKey, decision, PushAction.Insert, insert, decision.Reason + "; patch found no product, inserted", decision.Input!.ToJson());
+            case PushAction.Delete:
+                return new DestinationOutcome(productKey, decision, PushAction.Delete, await merchant.DeleteAsync(decision.Identity, cancellationToken), decision.Reason, null);
+            default:
+                throw new InvalidOperationException($"No call for {decision.Action}");
+        }
+    }
+
+    private Release ReleaseFor(Claim claim, IEnumerable<DestinationOutcome> outcomes)
+    {
+        var mine = outcomes.Where(o => o.ProductKey == claim.ProductKey).ToList();
+        var failed = mine.Where(o => o.Result.ShouldRetryLater).ToList();
+        if (failed.Count == 0)
+        {
+            return new Release(claim, Called: mine.Count > 0, RetryAfter: null, Error: null);
+        }
+
+        var hint = failed.Max(f => f.Result.RetryAfter);
+        return new Release(claim, Called: true, queue.BackoffFor(claim.Attempts, hint), failed[0].Result.ToString());
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Push step: {Claimed} products claimed, {Calls} calls, {Unchanged} unchanged, {Rejected} rejected, {RetryLater} to retry, {ElapsedMs} ms")]
+    private partial void LogStep(int claimed, int calls, int unchanged, int rejected, int retryLater, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Product {ProductKey} ({Product}) rejected locally: {Problems}")]
+    private partial void LogRejected(string productKey, string product, string problems);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Merchant API refuses FeedSync's credentials ({Status} {Reason}: {Detail}). Changes stay pending. Check FeedSync:MerchantCenter:CredentialsFile, that the service account is a user of the Merchant Center account, and that the Cloud project is registered (developerRegistration:registerGcp).")]
+    private partial void LogConfigurationError(int status, string? reason, string? detail);
+}

@@ -1,0 +1,153 @@
+using System.Text.Json.Nodes;
+using FeedSync.Diff;
+using FeedSync.Publish;
+using Npgsql;
+
+namespace FeedSync.Jobs;
+
+/// <summary>The result of one destination in a push: what was decided, what was actually called, and Google's answer.</summary>
+internal sealed record DestinationOutcome(string ProductKey, PushDecision Decision, PushAction CalledAction, MerchantResult Result, string Why, JsonObject? Request);
+
+/// <summary>A product destination FeedSync will not send, with the reason shown to operators.</summary>
+internal sealed record LocalProblem(string ProductKey, ProductIdentity Identity, IReadOnlyList<string> Problems);
+
+/// <summary>
+/// Reads and writes what FeedSync knows Google holds (<c>last_pushed</c>), the problems per product and the
+/// audit log. Everything a push learns is written in one transaction together with the release of its claims.
+/// </summary>
+internal static class PushRecorder
+{
+    public static async Task<Dictionary<string, List<LastPushed>>> LoadAsync(NpgsqlConnection connection, IReadOnlyCollection<string> productKeys, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT product_key, offer_id, content_language, feed_label, content_hash, payload::text, pushed_at, last_insert_at
+            FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
+            """, connection);
+        command.Parameters.AddWithValue("keys", productKeys.ToArray());
+        var result = new Dictionary<string, List<LastPushed>>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var last = new LastPushed(
+                new ProductIdentity(reader.GetString(2), reader.GetString(3), reader.GetString(1)),
+                reader.GetString(0),
+                (byte[])reader[4],
+                JsonNode.Parse(reader.GetString(5))!.AsObject(),
+                reader.GetFieldValue<DateTimeOffset>(6),
+                reader.GetFieldValue<DateTimeOffset>(7));
+            if (!result.TryGetValue(last.ProductKey, out var list))
+            {
+                result[last.ProductKey] = list = [];
+            }
+
+            list.Add(last);
+        }
+
+        return result;
+    }
+
+    public static async Task RecordAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        IReadOnlyCollection<DestinationOutcome> outcomes,
+        IReadOnlyCollection<LocalProblem> localProblems,
+        IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> healthy,
+        CancellationToken cancellationToken)
+    {
+        var batch = new NpgsqlBatch(connection, transaction);
+
+        var inserted = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Insert).ToList();
+        batch.BatchCommands.Add(Command("""
+            INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at)
+            SELECT o, l, f, k, h, p::jsonb, now(), now()
+            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, k, h, p)
+            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
+               SET product_key = excluded.product_key, content_hash = excluded.content_hash, payload = excluded.payload,
+                   pushed_at = excluded.pushed_at, last_insert_at = excluded.last_insert_at
+            """, Identities(inserted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true)
+            .Append(("hashes", inserted.Select(o => o.Decision.Input!.ContentHash()).ToArray()))
+            .Append(("payloads", inserted.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray()))));
+
+        // A patch leaves the 30-day expiry clock (last_insert_at) alone; only a full insert refreshes it.
+        var patched = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Patch).ToList();
+        batch.BatchCommands.Add(Command("""
+            UPDATE feedsync.last_pushed lp SET content_hash = r.h, payload = r.p::jsonb, pushed_at = now()
+            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, h, p)
+            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
+            """, Identities(patched.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)
+            .Append(("hashes", patched.Select(o => o.Decision.Input!.ContentHash()).ToArray()))
+            .Append(("payloads", patched.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray()))));
+
+        // A delete that Google answers 404 is also done: the product is gone either way.
+        var deleted = outcomes.Where(o => o.CalledAction == PushAction.Delete && (o.Result.IsSuccess || o.Result.Kind == ResultKind.NotFound)).ToList();
+        batch.BatchCommands.Add(Command("""
+            DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
+            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
+            """, Identities(deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
+
+        // Problems that no longer apply: the destination is now valid and in step, or it is gone.
+        var cleared = healthy.Concat(deleted.Select(o => (o.ProductKey, o.Decision.Identity))).ToList();
+        batch.BatchCommands.Add(Command("""
+            DELETE FROM feedsync.product_problems pp USING unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[]) AS r(k, o, l, f)
+            WHERE pp.product_key = r.k AND pp.offer_id = r.o AND pp.content_language = r.l AND pp.feed_label = r.f
+            """, Identities(cleared, withKeys: true)));
+
+        var problems = localProblems.Select(p => (p.ProductKey, p.Identity, Source: "local", Reason: p.Problems[0], Detail: string.Join("; ", p.Problems)))
+            .Concat(outcomes.Where(o => o.Result.Kind == ResultKind.DataError)
+                .Select(o => (o.ProductKey, o.Decision.Identity, Source: "google", Reason: o.Result.Reason ?? "INVALID_ARGUMENT", Detail: o.Result.Message ?? "")))
+            .ToList();
+        batch.BatchCommands.Add(Command("""
+            INSERT INTO feedsync.product_problems AS pp (product_key, offer_id, content_language, feed_label, source, reason, detail, occurred_at)
+            SELECT k, o, l, f, s, r, d, now()
+            FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[], @sources::text[], @reasons::text[], @details::text[]) AS x(k, o, l, f, s, r, d)
+            ON CONFLICT (product_key, offer_id, content_language, feed_label) DO UPDATE
+               SET source = excluded.source, reason = excluded.reason, detail = excluded.detail, occurred_at = excluded.occurred_at
+            """, Identities(problems.Select(p => (p.ProductKey, p.Identity)), withKeys: true)
+            .Append(("sources", problems.Select(p => p.Source).ToArray()))
+            .Append(("reasons", problems.Select(p => p.Reason).ToArray()))
+            .Append(("details", problems.Select(p => p.Detail).ToArray()))));
+
+        batch.BatchCommands.Add(Command("""
+            INSERT INTO feedsync.push_log (product_key, offer_id, content_language, feed_label, action, update_mask, why, http_status, outcome, reason, request)
+            SELECT k, o, l, f, a, nullif(m, ''), w, s, oc, nullif(r, ''), rq::jsonb
+            FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[], @actions::text[], @masks::text[], @whys::text[],
+                        @statuses::int[], @outcomes::text[], @reasons::text[], @requests::text[]) AS x(k, o, l, f, a, m, w, s, oc, r, rq)
+            """, Identities(outcomes.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true)
+            .Append(("actions", outcomes.Select(o => o.CalledAction.ToString().ToLowerInvariant()).ToArray()))
+            .Append(("masks", outcomes.Select(o => o.CalledAction == PushAction.Patch ? string.Join(',', o.Decision.UpdateMask) : "").ToArray()))
+            .Append(("whys", outcomes.Select(o => o.Why).ToArray()))
+            .Append(("statuses", outcomes.Select(o => o.Result.HttpStatus).ToArray()))
+            .Append(("outcomes", outcomes.Select(o => o.Result.Kind.ToString()).ToArray()))
+            .Append(("reasons", outcomes.Select(o => o.Result.IsSuccess ? "" : $"{o.Result.Reason}: {o.Result.Message}").ToArray()))
+            .Append(("requests", outcomes.Select(o => o.Request?.ToJsonString() ?? "null").ToArray()))));
+
+        await using (batch)
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static IEnumerable<(string Name, object Value)> Identities(IEnumerable<(string ProductKey, ProductIdentity Identity)> rows, bool withKeys)
+    {
+        var list = rows.ToList();
+        if (withKeys)
+        {
+            yield return ("keys", list.Select(r => r.ProductKey).ToArray());
+        }
+
+        yield return ("offers", list.Select(r => r.Identity.OfferId).ToArray());
+        yield return ("languages", list.Select(r => r.Identity.ContentLanguage).ToArray());
+        yield return ("labels", list.Select(r => r.Identity.FeedLabel).ToArray());
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, IEnumerable<(string Name, object Value)> parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return command;
+    }
+}

@@ -1,0 +1,36 @@
+namespace FeedSync.Publish;
+
+/// <summary>How a Merchant API answer is handled; one row per case of the error table in the README.</summary>
+internal enum ResultKind
+{
+    Success,
+
+    /// <summary>404: the product input is not there (patch falls back to insert; delete counts as done).</summary>
+    NotFound,
+
+    /// <summary>409 ABORTED: a newer write already won; drop this one.</summary>
+    Stale,
+
+    /// <summary>400: Google rejected the data; recorded with Google's reason, not retried until the data changes.</summary>
+    DataError,
+
+    /// <summary>401/403: credentials or registration are wrong; nothing can succeed until an operator fixes it.</summary>
+    ConfigurationError,
+
+    /// <summary>429: over quota; retry later, slower.</summary>
+    RateLimited,
+
+    /// <summary>5xx, timeouts, connection failures: retry later.</summary>
+    Transient,
+}
+
+internal sealed record MerchantResult(ResultKind Kind, int HttpStatus, string? Reason = null, string? Message = null, TimeSpan? RetryAfter = null)
+{
+    public bool IsSuccess => Kind == ResultKind.Success;
+
+    public bool ShouldRetryLater => Kind is ResultKind.RateLimited or ResultKind.Transient or ResultKind.ConfigurationError;
+
+    public static MerchantResult Ok(int status) => new(ResultKind.Success, status);
+
+    public override string ToString() => Kind == ResultKind.Success ? $"{HttpStatus}" : $"{HttpStatus} {Reason}: {Message}";
+}
