@@ -76,7 +76,7 @@ pg_start() {
     id postgres >/dev/null 2>&1 || useradd --system --user-group --no-create-home postgres
     chown -R postgres: "$dir"
     if ! pg_as_owner test -w "$dir"; then
-      echo "pg.sh: user postgres cannot write $dir (a parent directory is not searchable?)" >&2
+      echo "pg.sh: user postgres cannot write $dir: a parent directory is not searchable by others (mktemp -d makes 0700 dirs; chmod 755 it)" >&2
       return 1
     fi
   fi
