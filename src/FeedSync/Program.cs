@@ -8,54 +8,57 @@ using Serilog.Formatting.Compact;
 // FeedSync: one executable for the worker, the dashboard and the CLI. The verbs live in Cli/.
 return await CliApp.RunAsync(args);
 
-internal partial class Program
+namespace FeedSync
 {
-    /// <summary>The whole service, feature by feature; every verb and every integration test builds it here.</summary>
-    internal static WebApplication BuildHost(HostSettings settings)
+    internal static class FeedSyncApp
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        /// <summary>The whole service, feature by feature; every verb and every integration test builds it here.</summary>
+        internal static WebApplication BuildHost(HostSettings settings)
         {
-            Args = settings.Args,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Configuration.AddFeedSyncConfiguration(builder.Environment, settings);
-
-        // Serilog, configured once: levels from configuration, readable console in Development, compact JSON elsewhere.
-        builder.Services.AddSerilog((_, logging) =>
-        {
-            logging.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
-            if (builder.Environment.IsDevelopment())
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions
             {
-                logging.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext:l}: {Message:lj}{NewLine}{Exception}");
-            }
-            else
-            {
-                logging.WriteTo.Console(new RenderedCompactJsonFormatter());
-            }
-        });
+                Args = settings.Args,
+                ContentRootPath = AppContext.BaseDirectory,
+            });
+            builder.Configuration.AddFeedSyncConfiguration(builder.Environment, settings);
 
-        builder.Services
-            .AddStartupChecks()
-            .AddFeedSyncCore(builder.Configuration)
-            .AddPushJobs(builder.Configuration, runServer: settings.RunWorker);
-        if (settings.RunWorker)
-        {
+            // Serilog, configured once: levels from configuration, readable console in Development, compact JSON elsewhere.
+            builder.Services.AddSerilog((_, logging) =>
+            {
+                logging.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
+                if (builder.Environment.IsDevelopment())
+                {
+                    logging.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext:l}: {Message:lj}{NewLine}{Exception}");
+                }
+                else
+                {
+                    logging.WriteTo.Console(new RenderedCompactJsonFormatter());
+                }
+            });
+
             builder.Services
-                .AddCapture(builder.Configuration)
-                .AddFeedSyncDashboard(builder.Configuration, builder.WebHost);
-        }
+                .AddStartupChecks()
+                .AddFeedSyncCore(builder.Configuration)
+                .AddPushJobs(builder.Configuration, runServer: settings.RunWorker);
+            if (settings.RunWorker)
+            {
+                builder.Services
+                    .AddCapture(builder.Configuration)
+                    .AddFeedSyncDashboard(builder.Configuration, builder.WebHost);
+            }
 
-        if (settings.DemoChangesPerSecond > 0)
-        {
-            builder.Services.AddDemoChangeStream(settings.DemoChangesPerSecond);
-        }
+            if (settings.DemoChangesPerSecond > 0)
+            {
+                builder.Services.AddDemoChangeStream(settings.DemoChangesPerSecond);
+            }
 
-        var app = builder.Build();
-        if (settings.RunWorker)
-        {
-            app.MapFeedSyncDashboard();
-        }
+            var app = builder.Build();
+            if (settings.RunWorker)
+            {
+                app.MapFeedSyncDashboard();
+            }
 
-        return app;
+            return app;
+        }
     }
 }

@@ -1,1 +1,63 @@
-Console.WriteLine("bench placeholder");
+using System.Globalization;
+using FeedSync.Cli;
+using FeedSync.Demo;
+using FeedSync.Hosting;
+using FeedSync.MerchantEmulator;
+using Npgsql;
+
+// FeedSync benchmarks: figures, not pass/fail. Run through scripts/bench.sh, which starts a throwaway PostgreSQL.
+//   end-to-end [--products N] [--rate R] [--duration S]   commit-to-emulator latency, calls per change, peak memory
+var admin = Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_PG")
+    ?? throw new InvalidOperationException("Set FEEDSYNC_BENCH_PG to an admin connection string (scripts/bench.sh does).");
+var products = IntArg("--products", 10_000);
+var rate = IntArg("--rate", 200);
+var duration = IntArg("--duration", 60);
+
+var database = "bench_" + Guid.NewGuid().ToString("N")[..8];
+await Execute(admin, $"CREATE DATABASE {database}");
+var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString;
+using var emulator = MerchantEmulator.Start();
+try
+{
+    Console.WriteLine($"end-to-end: {products:N0} products, {rate} changes/s for {duration} s, Merchant API emulator at {emulator.Url}");
+    var report = await BenchCommand.RunAsync(
+        new HostSettings
+        {
+            ConfigFiles = [DemoCatalog.ConfigFile],
+            Overrides = new Dictionary<string, string?>
+            {
+                ["FeedSync:Catalog:ConnectionString"] = connectionString,
+                ["FeedSync:State:ConnectionString"] = connectionString,
+                ["FeedSync:MerchantCenter:Endpoint"] = emulator.Url,
+                ["FeedSync:MerchantCenter:AccountId"] = "1234567",
+                ["FeedSync:MerchantCenter:DataSourceId"] = "7654321",
+                ["FeedSync:Capture:SlotName"] = database,
+                ["Serilog:MinimumLevel:Default"] = "Warning",
+            },
+        },
+        new BenchSettings(products, rate, TimeSpan.FromSeconds(duration)),
+        Console.Out,
+        CancellationToken.None);
+    Console.WriteLine(report);
+    Console.WriteLine($"emulator calls received       {emulator.CallCount:N0}; contract violations {emulator.ContractViolations.Count}");
+}
+finally
+{
+    NpgsqlConnection.ClearAllPools();
+    await Execute(admin, $"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{database}' AND NOT active");
+    await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+}
+
+int IntArg(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+static async Task Execute(string connectionString, string sql)
+{
+    await using var connection = new NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    await using var command = new NpgsqlCommand(sql, connection);
+    await command.ExecuteNonQueryAsync();
+}

@@ -419,8 +419,8 @@ internal static partial class ProductMapper
     {
         bool b => b,
         _ when bool.TryParse(Text(value), out var parsed) => parsed,
-        _ when Text(value) is "yes" or "1" => true,
-        _ when Text(value) is "no" or "0" => false,
+        _ when Text(value).ToLowerInvariant() is "yes" or "y" or "1" => true,
+        _ when Text(value).ToLowerInvariant() is "no" or "n" or "0" => false,
         _ => Fail<JsonNode>(problems, $"{column} '{Truncate(Text(value))}' is not a boolean"),
     };
 

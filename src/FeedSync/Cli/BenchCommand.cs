@@ -66,7 +66,7 @@ internal static class BenchCommand
     public static async Task<BenchReport> RunAsync(HostSettings host, BenchSettings bench, TextWriter progress, CancellationToken cancellationToken)
     {
         var overrides = new Dictionary<string, string?>(host.Overrides) { ["FeedSync:Dashboard:Url"] = "http://127.0.0.1:0" };
-        await using var app = Program.BuildHost(host with { Overrides = overrides });
+        await using var app = FeedSyncApp.BuildHost(host with { Overrides = overrides });
         CliApp.ValidateOptions(app.Services);
         var databases = app.Services.GetRequiredService<Databases>();
         var demo = app.Services.GetRequiredService<DemoCatalog>();

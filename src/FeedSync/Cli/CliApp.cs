@@ -37,7 +37,7 @@ internal static class CliApp
         var command = new Command("run", "Run the worker: change capture, push jobs and the dashboard.");
         command.SetAction((parse, cancellationToken) => Guarded(async () =>
         {
-            await using var app = Program.BuildHost(new HostSettings { ConfigFiles = parse.GetValue(ConfigFiles) ?? [] });
+            await using var app = FeedSyncApp.BuildHost(new HostSettings { ConfigFiles = parse.GetValue(ConfigFiles) ?? [] });
             await app.StartAsync(cancellationToken);
             PrintDashboard(app);
             await app.WaitForShutdownAsync(cancellationToken);
@@ -53,7 +53,7 @@ internal static class CliApp
         var command = new Command("migrate", "Create or upgrade FeedSync's schema and the catalog's publication and replication slot.") { drop, stateOnly };
         command.SetAction((parse, cancellationToken) => Guarded(async () =>
         {
-            await using var app = Program.BuildHost(new HostSettings { ConfigFiles = parse.GetValue(ConfigFiles) ?? [], RunWorker = false });
+            await using var app = FeedSyncApp.BuildHost(new HostSettings { ConfigFiles = parse.GetValue(ConfigFiles) ?? [], RunWorker = false });
             ValidateOptions(app.Services);
             var setup = app.Services.GetRequiredService<ReplicationSetup>();
             if (parse.GetValue(drop))
@@ -85,7 +85,7 @@ internal static class CliApp
         var command = new Command("demo", "Install and seed the demo catalog, then run FeedSync against it with a stream of changes.") { products, rate };
         command.SetAction((parse, cancellationToken) => Guarded(async () =>
         {
-            await using var app = Program.BuildHost(new HostSettings
+            await using var app = FeedSyncApp.BuildHost(new HostSettings
             {
                 ConfigFiles = [DemoCatalog.ConfigFile, .. parse.GetValue(ConfigFiles) ?? []],
                 DemoChangesPerSecond = parse.GetValue(rate),

@@ -72,8 +72,9 @@ internal static class GoogleError
 
             return (status, reason, message, retryDelay);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // Not Google's shape (a proxy's page, an array, a wrong-typed field): classify by HTTP status alone.
             return default;
         }
     }
