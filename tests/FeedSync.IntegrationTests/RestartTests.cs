@@ -1,6 +1,8 @@
 using FeedSync.Demo;
 using FeedSync.IntegrationTests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
+using FeedSync.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace FeedSync.IntegrationTests;
 
@@ -12,7 +14,9 @@ public sealed class RestartTests
     {
         await using var feedSync = await FeedSyncHarness.CreateAsync(variants: 60);
         await feedSync.StartAndSyncAsync();
-        var demo = feedSync.Services.GetRequiredService<DemoCatalog>();
+        // Its own connections: the change stream must go on while FeedSync (and its data sources) are down.
+        await using var databases = new Databases(NpgsqlDataSource.Create(feedSync.Database.ConnectionString), NpgsqlDataSource.Create(feedSync.Database.ConnectionString));
+        var demo = new DemoCatalog(databases, NullLogger<DemoCatalog>.Instance);
 
         using var stopChanges = new CancellationTokenSource();
         var changesApplied = 0;

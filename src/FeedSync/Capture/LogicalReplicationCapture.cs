@@ -259,7 +259,7 @@ internal sealed partial class LogicalReplicationCapture(
                     ON CONFLICT (slot_name) DO UPDATE SET confirmed_lsn = excluded.confirmed_lsn, updated_at = excluded.updated_at
                     """, connection, transaction);
                 checkpoint.Parameters.AddWithValue("slot", _options.SlotName);
-                checkpoint.Parameters.AddWithValue("lsn", new NpgsqlLogSequenceNumber(endLsn));
+                checkpoint.Parameters.AddWithValue("lsn", NpgsqlDbType.PgLsn, new NpgsqlLogSequenceNumber(endLsn));
                 await checkpoint.ExecuteNonQueryAsync(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
