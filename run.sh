@@ -64,11 +64,11 @@ dashboard_url="http://127.0.0.1:$(free_port)"
 # headless machine would start a text browser in this terminal); otherwise just print the URL.
 open_dashboard() {
   for _ in $(seq 1 600); do # 10 min: seeding a large catalog takes a while
-    if curl -sf -o /dev/null "$dashboard_url/hangfire"; then
+    if curl -sf -o /dev/null "$dashboard_url/hangfire/feedsync"; then
       if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && command -v xdg-open >/dev/null 2>&1; then
-        xdg-open "$dashboard_url/hangfire" >/dev/null 2>&1 || true
+        xdg-open "$dashboard_url/hangfire/feedsync" >/dev/null 2>&1 || true
       fi
-      echo "Dashboard ready: $dashboard_url/hangfire (Ctrl-C to stop)"
+      echo "Dashboard ready: $dashboard_url/hangfire/feedsync (Ctrl-C to stop)"
       return 0
     fi
     sleep 1
