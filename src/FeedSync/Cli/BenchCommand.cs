@@ -117,7 +117,11 @@ internal static class BenchCommand
 
     private static async Task<List<string>> UsVariantsAsync(Databases databases, CancellationToken cancellationToken)
     {
-        await using var command = databases.Catalog.CreateCommand("SELECT variant_id::text FROM catalog.prices WHERE market = 'US' ORDER BY variant_id");
+        await using var command = databases.Catalog.CreateCommand("""
+            SELECT product_key::text FROM catalog.feed f WHERE feed_label = 'US'
+              AND NOT EXISTS (SELECT 1 FROM catalog.demo_invalid_offers i WHERE i.product_key = f.product_key)
+            ORDER BY product_key
+            """);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var ids = new List<string>();
         while (await reader.ReadAsync(cancellationToken))
