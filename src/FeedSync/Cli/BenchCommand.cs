@@ -89,6 +89,7 @@ internal static class BenchCommand
         var benchStart = DateTimeOffset.UtcNow;
         var changes = await ApplyChangesAsync(databases, variants, bench, cancellationToken);
         var applyEnd = DateTimeOffset.UtcNow;
+        await WaitUntilCapturedAsync(databases, applyEnd, cancellationToken);
         await WaitUntilNothingPendingAsync(databases, progress, TimeSpan.FromMinutes(2), cancellationToken);
 
         var pushes = await PushesSinceAsync(databases, benchStart, cancellationToken);
@@ -235,6 +236,23 @@ internal static class BenchCommand
         }
 
         await progress.WriteLineAsync("  gave up waiting for the pending set to empty");
+    }
+
+    /// <summary>Waits until capture has recorded transactions committed up to <paramref name="committedBy"/>.</summary>
+    private static async Task WaitUntilCapturedAsync(Databases databases, DateTimeOffset committedBy, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await using var command = databases.State.CreateCommand("SELECT coalesce(max(updated_at) >= @at, false) FROM feedsync.capture_checkpoint");
+            command.Parameters.AddWithValue("at", committedBy);
+            if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
     }
 
     private static double Percentile(List<double> sorted, double p) =>
