@@ -103,42 +103,34 @@ internal sealed class CatalogSchemaCheck(Databases databases, IOptions<CatalogOp
         }
     }
 
-    private static async Task<HashSet<string>> ColumnsAsync(NpgsqlConnection connection, SqlIdentifier relation, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
+    private static Task<HashSet<string>> ColumnsAsync(NpgsqlConnection connection, SqlIdentifier relation, CancellationToken cancellationToken) =>
+        NamesAsync(connection, relation, """
             SELECT a.attname FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = @schema AND c.relname = @name AND a.attnum > 0 AND NOT a.attisdropped
-            """, connection);
-        command.Parameters.AddWithValue("schema", relation.SchemaOrPublic);
-        command.Parameters.AddWithValue("name", relation.Name);
-        var columns = new HashSet<string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            columns.Add(reader.GetString(0));
-        }
+            """, cancellationToken);
 
-        return columns;
-    }
-
-    internal static async Task<HashSet<string>> PrimaryKeyAsync(NpgsqlConnection connection, SqlIdentifier table, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
+    internal static Task<HashSet<string>> PrimaryKeyAsync(NpgsqlConnection connection, SqlIdentifier table, CancellationToken cancellationToken) =>
+        NamesAsync(connection, table, """
             SELECT a.attname FROM pg_index i
             JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)
             WHERE i.indisprimary AND n.nspname = @schema AND c.relname = @name
-            """, connection);
-        command.Parameters.AddWithValue("schema", table.SchemaOrPublic);
-        command.Parameters.AddWithValue("name", table.Name);
-        var columns = new HashSet<string>(StringComparer.Ordinal);
+            """, cancellationToken);
+
+    /// <summary>Runs a catalog query about one relation (bound as @schema, @name) that returns names.</summary>
+    private static async Task<HashSet<string>> NamesAsync(NpgsqlConnection connection, SqlIdentifier relation, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("schema", relation.SchemaOrPublic);
+        command.Parameters.AddWithValue("name", relation.Name);
+        var names = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            columns.Add(reader.GetString(0));
+            names.Add(reader.GetString(0));
         }
 
-        return columns;
+        return names;
     }
 }
