@@ -15,7 +15,7 @@ internal sealed partial class PushDrainJob(PushProcessor processor, IOptions<Pus
     public const string Queue = "a_push";
 
     [Queue(Queue)]
-    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    [AutomaticRetry(Attempts = 0)]
     [JobDisplayName("Push pending products to Merchant Center")]
     public async Task DrainAsync(CancellationToken cancellationToken)
     {
