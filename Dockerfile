@@ -31,8 +31,9 @@ RUN if ! getent passwd 1000 >/dev/null; then \
 WORKDIR /app
 COPY --from=build --chown=0:0 /app ./
 
+# The dashboard listens on all interfaces inside the container (FeedSync's default is 127.0.0.1).
 ENV DOTNET_ENVIRONMENT=Production \
-    ASPNETCORE_HTTP_PORTS=8080
+    FeedSync__Dashboard__Url=http://0.0.0.0:8080
 EXPOSE 8080
 USER 1000:1000
 
