@@ -24,6 +24,8 @@ namespace FeedSync.MerchantEmulator;
 public sealed class MerchantEmulator : IDisposable
 {
     private const string AdminPrefix = "/emulator/";
+    private const string BatchPath = "/batch/products/v1";
+    private const int MaxBatchParts = 1000;
 
     // Google writes quotes as \" rather than \u0022; relaxed escaping keeps messages readable.
     private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -34,6 +36,7 @@ public sealed class MerchantEmulator : IDisposable
     private readonly RequestJournal _journal = new();
     private readonly ProductsApi _api;
     private readonly TimeProvider _time;
+    private readonly FaultInjector _faults = new();
 
     private MerchantEmulator(int port, TimeProvider time)
     {
@@ -51,7 +54,7 @@ public sealed class MerchantEmulator : IDisposable
             Logger = new WireMockNullLogger(),
         });
         _server.Given(Request.Create().UsingAnyMethod().WithPath(_ => true))
-            .RespondWith(Response.Create().WithCallback(Handle));
+            .RespondWith(Response.Create().WithCallback(HandleAsync));
         Url = $"http://127.0.0.1:{port}/";
     }
 
@@ -70,6 +73,16 @@ public sealed class MerchantEmulator : IDisposable
 
     /// <summary>Every discovery-contract error the emulator answered with 400 (or 404 for an unknown URL).</summary>
     public IReadOnlyList<string> ContractViolations => _journal.Violations();
+
+    /// <summary>Faults injected into API calls from now on (also settable through <c>POST /emulator/faults</c>).</summary>
+    public FaultSettings Faults
+    {
+        get => _faults.Settings;
+        set => _faults.Settings = value.Problem() is { } problem ? throw new ArgumentException(problem, nameof(value)) : value;
+    }
+
+    /// <summary>When on, API calls without an <c>Authorization: Bearer</c> header are answered 401 UNAUTHENTICATED.</summary>
+    public bool RequireBearerToken { get; set; }
 
     /// <summary>Binds 127.0.0.1:<paramref name="port"/>; 0 picks a free port.</summary>
     public static MerchantEmulator Start(int port = 0)
@@ -106,30 +119,100 @@ public sealed class MerchantEmulator : IDisposable
         _server.Dispose();
     }
 
-    private ResponseMessage Handle(IRequestMessage request)
+    private async Task<IResponseMessage> HandleAsync(IRequestMessage request)
     {
         // request.Path is fully decoded (a %2F would split a product id); Url keeps %2F, and
         // Uri re-escapes the rest, giving a path whose segments are safe to match and decode.
         var path = Uri.TryCreate(request.Url, UriKind.Absolute, out var url) ? url.AbsolutePath : request.Path;
         var query = (request.RawQuery ?? "").TrimStart('?');
-        var body = request.Body;
+        var body = request.Body ?? (request.BodyAsBytes is { Length: > 0 } bytes ? Encoding.UTF8.GetString(bytes) : null);
         if (path.StartsWith(AdminPrefix, StringComparison.Ordinal))
         {
-            return Admin(request.Method, path[AdminPrefix.Length..]);
+            return Admin(request.Method, path[AdminPrefix.Length..], body);
         }
 
+        if (RequireBearerToken && !(Header(request, "Authorization")?.StartsWith("Bearer ", StringComparison.Ordinal) ?? false))
+        {
+            return Json(401, new ApiException(401, "UNAUTHENTICATED", "ACCESS_TOKEN_MISSING",
+                "Request is missing required authentication credential. Expected OAuth 2 access token.").ToJson());
+        }
+
+        if (await _faults.DelayAsync() is { } timeout)
+        {
+            return Json(timeout.Code, timeout.ToJson());
+        }
+
+        if (path == BatchPath)
+        {
+            return Batch(request.Method, Header(request, "Content-Type"), body);
+        }
+
+        var (status, json) = Call(request.Method, path, query, body);
+        return Json(status, json);
+    }
+
+    /// <summary><c>batch/products/v1</c>: every part is validated, fault-drawn, served and recorded like a single call.</summary>
+    private ResponseMessage Batch(string method, string? contentType, string? body)
+    {
+        List<BatchPart> parts;
+        try
+        {
+            if (method != "POST")
+            {
+                throw ApiException.NotFound("UNKNOWN_ROUTE", $"{method} {BatchPath}: batch requests must be POST.");
+            }
+
+            var boundary = BatchMultipart.Boundary(contentType)
+                ?? throw ApiException.Invalid("INVALID_BATCH", "A batch request needs Content-Type: multipart/mixed; boundary=...");
+            parts = BatchMultipart.Parse(body ?? "", boundary);
+            if (parts.Count > MaxBatchParts)
+            {
+                throw ApiException.Invalid("BATCH_TOO_LARGE", $"A batch request may hold at most {MaxBatchParts} calls, got {parts.Count}.");
+            }
+        }
+        catch (ApiException ex)
+        {
+            return Json(ex.Code, ex.ToJson());
+        }
+
+        var answers = parts.Select(part =>
+        {
+            var question = part.PathAndQuery.IndexOf('?', StringComparison.Ordinal);
+            var (path, query) = question < 0 ? (part.PathAndQuery, "") : (part.PathAndQuery[..question], part.PathAndQuery[(question + 1)..]);
+            var (status, json) = Call(part.Method, path, query, part.Body);
+            return (part.ContentId, status, json.ToJsonString(JsonOptions));
+        }).ToList();
+        var responseBoundary = "batch_" + Guid.NewGuid().ToString("N");
+        var message = new ResponseMessage
+        {
+            StatusCode = 200,
+            BodyData = new BodyData
+            {
+                BodyAsString = BatchMultipart.Write(answers, responseBoundary),
+                DetectedBodyType = BodyType.String,
+                Encoding = Encoding.UTF8,
+            },
+        };
+        message.AddHeader("Content-Type", $"multipart/mixed; boundary={responseBoundary}");
+        return message;
+    }
+
+    /// <summary>One API call: contract check, injected fault, the products API; recorded in the journal.</summary>
+    private (int Status, JsonNode Json) Call(string method, string path, string query, string? body)
+    {
         var receivedAt = _time.GetUtcNow();
         ContractCheck? check = null;
         int status;
         JsonNode json;
         try
         {
-            check = _contract.Check(request.Method, query.Length > 0 ? $"{path}?{query}" : path, body);
+            check = _contract.Check(method, query.Length > 0 ? $"{path}?{query}" : path, body);
             json = check switch
             {
                 { Method: null } => throw ApiException.NotFound("UNKNOWN_ROUTE", check.Errors[0]),
                 { Errors.Count: > 0 } => throw ApiException.Invalid("CONTRACT_VIOLATION",
                     "Request violates the Merchant API discovery contract: " + string.Join("; ", check.Errors)),
+                _ when _faults.Draw() is { } fault => throw fault,
                 _ => _api.Handle(check, body),
             };
             status = 200;
@@ -147,16 +230,42 @@ public sealed class MerchantEmulator : IDisposable
 
         // An unknown-route error already names the method and path.
         var violations = check is null ? [] : check.Method is null ? check.Errors
-            : check.Errors.Select(e => $"{request.Method} {path}: {e}");
-        _journal.Record(new RecordedRequest(receivedAt, request.Method, path, query, body, status),
+            : check.Errors.Select(e => $"{method} {path}: {e}");
+        _journal.Record(new RecordedRequest(receivedAt, method, path, query, body, status),
             check?.Method?.Id ?? "unknown", violations);
-        return Json(status, json);
+        return (status, json);
     }
 
-    private ResponseMessage Admin(string method, string route)
+    private static string? Header(IRequestMessage request, string name) =>
+        request.Headers?.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault();
+
+    private ResponseMessage Admin(string method, string route, string? body)
     {
         switch (method, route)
         {
+            case ("GET", "faults"):
+                return Json(200, JsonSerializer.SerializeToNode(Faults)!);
+            case ("DELETE", "faults"):
+                Faults = FaultSettings.None;
+                return Json(200, JsonSerializer.SerializeToNode(Faults)!);
+            case ("POST", "faults"):
+                FaultSettings? settings;
+                try
+                {
+                    settings = JsonSerializer.Deserialize<FaultSettings>(body ?? "{}");
+                }
+                catch (JsonException ex)
+                {
+                    return Json(400, ApiException.Invalid("INVALID_FAULTS", $"Fault settings are not valid JSON: {ex.Message}").ToJson());
+                }
+
+                if (settings is null || settings.Problem() is { } problem)
+                {
+                    return Json(400, ApiException.Invalid("INVALID_FAULTS", settings?.Problem() ?? "Fault settings must be a JSON object.").ToJson());
+                }
+
+                Faults = settings;
+                return Json(200, JsonSerializer.SerializeToNode(settings)!);
             case ("GET", "products"):
                 return Json(200, new JsonArray(_store.All().Select(p => (JsonNode)ProductJson.ProductInput(p)).ToArray()));
             case ("GET", "stats"):

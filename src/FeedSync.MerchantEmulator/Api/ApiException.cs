@@ -12,6 +12,9 @@ internal sealed class ApiException(int code, string status, string reason, strin
 {
     public int Code { get; } = code;
 
+    /// <summary>When set, a <c>google.rpc.RetryInfo</c> detail tells the client how long to wait.</summary>
+    public TimeSpan? RetryDelay { get; init; }
+
     public static ApiException Invalid(string reason, string message, string? field = null) =>
         new(400, "INVALID_ARGUMENT", reason, message, field);
 
@@ -30,7 +33,7 @@ internal sealed class ApiException(int code, string status, string reason, strin
         var errorInfo = new JsonObject
         {
             ["@type"] = "type.googleapis.com/google.rpc.ErrorInfo",
-            ["reason"] = Code switch { 404 => "notFound", 409 => "aborted", >= 500 => "backendError", _ => "invalid" },
+            ["reason"] = Code switch { 401 => "unauthorized", 404 => "notFound", 409 => "aborted", 429 => "rateLimitExceeded", >= 500 => "backendError", _ => "invalid" },
             ["domain"] = "merchantapi.googleapis.com",
             ["metadata"] = metadata,
         };
@@ -41,7 +44,13 @@ internal sealed class ApiException(int code, string status, string reason, strin
                 ["code"] = Code,
                 ["message"] = Message,
                 ["status"] = status,
-                ["details"] = new JsonArray(errorInfo),
+                ["details"] = RetryDelay is { } delay
+                    ? new JsonArray(errorInfo, new JsonObject
+                    {
+                        ["@type"] = "type.googleapis.com/google.rpc.RetryInfo",
+                        ["retryDelay"] = delay.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "s",
+                    })
+                    : new JsonArray(errorInfo),
             },
         };
     }

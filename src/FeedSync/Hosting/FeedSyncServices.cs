@@ -98,6 +98,8 @@ internal static class FeedSyncServices
     {
         var merchant = configuration.GetSection(MerchantCenterOptions.Section).Get<MerchantCenterOptions>() ?? new MerchantCenterOptions();
         var keyFile = GoogleAuthHandler.ResolveKeyFile(merchant);
+        services.AddSingleton<MerchantRateLimiter>();
+        services.AddSingleton<MerchantResilience>();
         var client = services.AddHttpClient<IMerchantCenter, MerchantApiClient>((sp, http) =>
             {
                 var options = sp.GetRequiredService<IOptions<MerchantCenterOptions>>().Value;

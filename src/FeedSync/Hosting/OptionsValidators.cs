@@ -104,6 +104,8 @@ internal sealed class MerchantCenterOptionsValidator : IValidateOptions<Merchant
             problems.Add($"FeedSync:MerchantCenter:MaxConcurrency {options.MaxConcurrency} must be between 1 and 256.");
         }
 
+        MerchantCenterOptionsValidation.Resilience(options, problems);
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using FeedSync.Catalog;
 using FeedSync.Diff;
@@ -22,7 +21,6 @@ internal sealed partial class PushProcessor(
     FeedView feedView,
     IMerchantCenter merchant,
     IOptions<PushOptions> pushOptions,
-    IOptions<MerchantCenterOptions> merchantOptions,
     ILogger<PushProcessor> logger)
 {
     public async Task<PushStepResult> PushOnceAsync(CancellationToken cancellationToken)
@@ -49,12 +47,8 @@ internal sealed partial class PushProcessor(
                 Plan(key, rows.GetValueOrDefault(key) ?? [], lastPushed.GetValueOrDefault(key) ?? [], decisions, localProblems, healthy);
             }
 
-            var outcomes = new ConcurrentBag<DestinationOutcome>();
             var calls = decisions.Where(d => d.Decision.Action != PushAction.None).ToList();
-            await Parallel.ForEachAsync(
-                calls,
-                new ParallelOptions { MaxDegreeOfParallelism = merchantOptions.Value.MaxConcurrency, CancellationToken = cancellationToken },
-                async (call, ct) => outcomes.Add(await ExecuteAsync(call.ProductKey, call.Decision, ct)));
+            var outcomes = await PushCalls.ExecuteAsync(merchant, calls, cancellationToken);
 
             var releases = claims.Select(claim => ReleaseFor(claim, outcomes)).ToList();
             healthy.AddRange(outcomes.Where(o => o.Result.IsSuccess && o.CalledAction != PushAction.Delete).Select(o => (o.ProductKey, o.Decision.Identity)));
@@ -129,29 +123,6 @@ internal sealed partial class PushProcessor(
         foreach (var gone in lastPushed.Where(l => !seen.Contains(l.Identity)))
         {
             decisions.Add((key, ProductDiff.Decide(gone.Identity, null, gone)));
-        }
-    }
-
-    private async Task<DestinationOutcome> ExecuteAsync(string productKey, PushDecision decision, CancellationToken cancellationToken)
-    {
-        switch (decision.Action)
-        {
-            case PushAction.Insert:
-                return new DestinationOutcome(productKey, decision, PushAction.Insert, await merchant.InsertAsync(decision.Input!, cancellationToken), decision.Reason, decision.Input!.ToJson());
-            case PushAction.Patch:
-                var patch = await merchant.PatchAsync(decision.Input!, decision.UpdateMask, cancellationToken);
-                if (patch.Kind != ResultKind.NotFound)
-                {
-                    return new DestinationOutcome(productKey, decision, PushAction.Patch, patch, decision.Reason, decision.Input!.ToJson(decision.MaskedAttributes));
-                }
-
-                // Google does not have the product (deleted by hand, or expired): only a full insert can restore it.
-                var insert = await merchant.InsertAsync(decision.Input!, cancellationToken);
-                return new DestinationOutcome(productKey, decision, PushAction.Insert, insert, decision.Reason + "; patch found no product, inserted", decision.Input!.ToJson());
-            case PushAction.Delete:
-                return new DestinationOutcome(productKey, decision, PushAction.Delete, await merchant.DeleteAsync(decision.Identity, cancellationToken), decision.Reason, null);
-            default:
-                throw new InvalidOperationException($"No call for {decision.Action}");
         }
     }
 

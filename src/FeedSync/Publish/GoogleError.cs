@@ -10,7 +10,17 @@ namespace FeedSync.Publish;
 /// </summary>
 internal static class GoogleError
 {
-    public static MerchantResult Classify(HttpStatusCode status, string? body, TimeSpan? retryAfterHeader)
+    /// <summary>Google's daily quotas reset at midday UTC.</summary>
+    public static readonly TimeSpan DailyQuotaReset = TimeSpan.FromHours(12);
+
+    public static MerchantResult Classify(HttpStatusCode status, string? body, TimeSpan? retryAfterHeader) =>
+        Classify(status, body, retryAfterHeader, DateTimeOffset.UtcNow);
+
+    /// <summary>
+    /// The classification table: one row per answer. What each kind then does (retry in the call, back off in the
+    /// pending queue, record, drop, pause) is decided by <see cref="MerchantResult"/> and the push; nowhere else.
+    /// </summary>
+    public static MerchantResult Classify(HttpStatusCode status, string? body, TimeSpan? retryAfterHeader, DateTimeOffset now)
     {
         var (rpcStatus, reason, message, retryDelay) = Parse(body);
         var code = (int)status;
@@ -20,13 +30,27 @@ internal static class GoogleError
             409 => ResultKind.Stale,
             400 or 422 => ResultKind.DataError,
             401 or 403 => ResultKind.ConfigurationError,
+            429 when Mentions(reason, message, "daily_limit_exceeded") => ResultKind.DailyQuotaExhausted,
             429 => ResultKind.RateLimited,
             >= 500 => ResultKind.Transient,
             408 => ResultKind.Transient,
             _ => ResultKind.DataError,
         };
-        return new MerchantResult(kind, code, reason ?? rpcStatus ?? status.ToString(), message ?? $"HTTP {code}", retryDelay ?? retryAfterHeader);
+        var delay = kind == ResultKind.DailyQuotaExhausted ? UntilDailyReset(now) : retryDelay ?? retryAfterHeader;
+        return new MerchantResult(kind, code, reason ?? rpcStatus ?? status.ToString(), message ?? $"HTTP {code}", delay);
     }
+
+    /// <summary>Time from <paramref name="now"/> to the next 12:00 UTC, when Google resets daily quotas.</summary>
+    public static TimeSpan UntilDailyReset(DateTimeOffset now)
+    {
+        var utc = now.ToUniversalTime();
+        var reset = new DateTimeOffset(utc.Date, TimeSpan.Zero) + DailyQuotaReset;
+        return (reset > utc ? reset : reset.AddDays(1)) - utc;
+    }
+
+    // Google names the quota in ErrorInfo (quota/daily_limit_exceeded) or, in legacy shapes, only in the message.
+    private static bool Mentions(string? reason, string? message, string quota) =>
+        reason?.Contains(quota, StringComparison.OrdinalIgnoreCase) == true || message?.Contains(quota, StringComparison.OrdinalIgnoreCase) == true;
 
     private static (string? Status, string? Reason, string? Message, TimeSpan? RetryDelay) Parse(string? body)
     {

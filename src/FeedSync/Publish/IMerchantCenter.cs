@@ -12,4 +12,7 @@ internal interface IMerchantCenter
     Task<MerchantResult> PatchAsync(ProductInput input, IReadOnlyList<string> updateMask, CancellationToken cancellationToken);
 
     Task<MerchantResult> DeleteAsync(ProductIdentity identity, CancellationToken cancellationToken);
+
+    /// <summary>Makes many calls (batched or concurrently, as configured); one result per call, in call order.</summary>
+    Task<IReadOnlyList<MerchantResult>> ExecuteAsync(IReadOnlyList<MerchantCall> calls, CancellationToken cancellationToken);
 }

@@ -23,7 +23,52 @@ internal sealed class MerchantCenterOptions
 
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How product calls travel: one HTTP batch per <see cref="BatchSize"/> calls, or one request per call.</summary>
+    public MerchantTransport Transport { get; set; } = MerchantTransport.Batch;
+
+    /// <summary>Calls per <c>batch/products/v1</c> request (Google's ceiling is 1000).</summary>
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>Client-side limit on product calls per minute (each part of a batch counts, as in Google's quota).</summary>
+    public int CallsPerMinute { get; set; } = 120_000;
+
+    /// <summary>Retries within one call for 500/502/503/504, timeouts and connection failures.</summary>
+    public int MaxRetryAttempts { get; set; } = 3;
+
+    /// <summary>First retry delay for transient faults; grows exponentially with jitter.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest single in-call retry delay (a longer Retry-After is left to the pending queue).</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Shortest wait after a 429 (quota/request_rate_too_high) when Google gives no RetryInfo.</summary>
+    public TimeSpan RateLimitBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the rate limiter runs slower after a 429 before it speeds up again.</summary>
+    public TimeSpan RateLimitCooldown { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Share of failing calls (transient or 401/403) within <see cref="CircuitSamplingDuration"/> that opens the circuit.</summary>
+    public double CircuitFailureRatio { get; set; } = 0.5;
+
+    public int CircuitMinimumThroughput { get; set; } = 20;
+
+    public TimeSpan CircuitSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an open circuit blocks calls before one trial call decides whether to resume.</summary>
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
     public string AccountName => $"accounts/{AccountId}";
 
+    public const int MaxBatchSize = 1000;
+
     public string DataSourceName => $"accounts/{AccountId}/dataSources/{DataSourceId}";
+}
+
+internal enum MerchantTransport
+{
+    /// <summary>multipart/mixed requests to <c>batch/products/v1</c>.</summary>
+    Batch,
+
+    /// <summary>One request per call, <see cref="MerchantCenterOptions.MaxConcurrency"/> in flight.</summary>
+    Concurrent,
 }

@@ -20,15 +20,28 @@ internal enum ResultKind
     /// <summary>429: over quota; retry later, slower.</summary>
     RateLimited,
 
-    /// <summary>5xx, timeouts, connection failures: retry later.</summary>
+    /// <summary>429 quota/daily_limit_exceeded: nothing gets through until the daily reset at 12:00 UTC.</summary>
+    DailyQuotaExhausted,
+
+    /// <summary>5xx, timeouts, connection failures: retried a few times within the call, then later.</summary>
     Transient,
+
+    /// <summary>The circuit breaker is open: no call was made; retry after it closes.</summary>
+    CircuitOpen,
 }
 
-internal sealed record MerchantResult(ResultKind Kind, int HttpStatus, string? Reason = null, string? Message = null, TimeSpan? RetryAfter = null)
+internal sealed record MerchantResult(ResultKind Kind, int HttpStatus, string? Reason = null, string? Message = null, TimeSpan? RetryAfter = null) : IResilienceOutcome
 {
     public bool IsSuccess => Kind == ResultKind.Success;
 
-    public bool ShouldRetryLater => Kind is ResultKind.RateLimited or ResultKind.Transient or ResultKind.ConfigurationError;
+    public bool ShouldRetryLater => Kind is ResultKind.RateLimited or ResultKind.DailyQuotaExhausted or ResultKind.Transient
+        or ResultKind.ConfigurationError or ResultKind.CircuitOpen;
+
+    /// <summary>Only transient faults are worth retrying inside the call (a few times, short jittered backoff).</summary>
+    public bool RetryInCall => Kind == ResultKind.Transient;
+
+    /// <summary>Answers that say the API is failing (not the product): they count toward opening the circuit.</summary>
+    public bool CountsAgainstCircuit => Kind is ResultKind.Transient or ResultKind.ConfigurationError;
 
     public static MerchantResult Ok(int status) => new(ResultKind.Success, status);
 

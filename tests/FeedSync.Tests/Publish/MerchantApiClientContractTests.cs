@@ -23,19 +23,19 @@ public sealed class MerchantApiClientContractTests : IDisposable
 
     private readonly MerchantEmulatorServer _emulator = MerchantEmulatorServer.Start();
     private readonly HttpClient _http;
+    private readonly MerchantClients _clients;
     private readonly MerchantApiClient _client;
 
     public MerchantApiClientContractTests()
     {
         _http = new HttpClient { BaseAddress = new Uri(_emulator.Url) };
-        _client = new MerchantApiClient(
-            _http,
-            Options.Create(new MerchantCenterOptions { AccountId = "123", DataSourceId = "456", Endpoint = new Uri(_emulator.Url) }),
-            NullLogger<MerchantApiClient>.Instance);
+        _clients = new MerchantClients(_http, MerchantClients.Options(_emulator.Url));
+        _client = _clients.Client;
     }
 
     public void Dispose()
     {
+        _clients.Dispose();
         _http.Dispose();
         _emulator.Dispose();
     }

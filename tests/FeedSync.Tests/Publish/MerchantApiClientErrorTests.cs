@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text;
 using FeedSync.Publish;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using static FeedSync.Tests.Catalog.FeedRows;
 
 namespace FeedSync.Tests.Publish;
@@ -22,10 +20,9 @@ public sealed class MerchantApiClientErrorTests
             throw new HttpRequestException("Connection refused");
     }
 
-    private static MerchantApiClient Client(HttpMessageHandler handler) => new(
+    private static MerchantApiClient Client(HttpMessageHandler handler) => new MerchantClients(
         new HttpClient(handler) { BaseAddress = new Uri("http://merchant.test/") },
-        Options.Create(new MerchantCenterOptions { AccountId = "123", DataSourceId = "456", Endpoint = new Uri("http://merchant.test/") }),
-        NullLogger<MerchantApiClient>.Instance);
+        MerchantClients.Options("http://merchant.test/")).Client;
 
     private static MerchantApiClient Answering(HttpStatusCode status, string body, TimeSpan? retryAfter = null) => Client(new StubHandler(_ =>
     {
