@@ -7,6 +7,13 @@ using Npgsql;
 
 // FeedSync benchmarks: figures, not pass/fail. Run through scripts/bench.sh, which starts a throwaway PostgreSQL.
 //   end-to-end [--products N] [--rate R] [--duration S]   commit-to-emulator latency, calls per change, peak memory
+//   transport [--updates N] [--latency-ms L] [--concurrency C] [--batch-size B]   batch vs concurrent pushes (no PostgreSQL)
+if (args.Length > 0 && args[0] == "transport")
+{
+    await FeedSync.Benchmarks.TransportBenchmark.RunAsync(args);
+    return;
+}
+
 var admin = Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_PG")
     ?? throw new InvalidOperationException("Set FEEDSYNC_BENCH_PG to an admin connection string (scripts/bench.sh does).");
 var products = IntArg("--products", 10_000);
