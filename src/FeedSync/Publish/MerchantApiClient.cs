@@ -118,7 +118,7 @@ internal sealed partial class MerchantApiClient(HttpClient http, IOptions<Mercha
             }
 
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            var result = GoogleError.Classify(response.StatusCode, body, response.Headers.RetryAfter?.Delta, resilience.Time.GetUtcNow());
+            var result = WithDefaults(GoogleError.Classify(response.StatusCode, body, response.Headers.RetryAfter?.Delta, resilience.Time.GetUtcNow()));
             LogCallFailed(http1.Method.Method, call.Identity.Id, result.HttpStatus, result.Reason, result.Message);
             return result;
         }
@@ -145,7 +145,7 @@ internal sealed partial class MerchantApiClient(HttpClient http, IOptions<Mercha
             if (!response.IsSuccessStatusCode)
             {
                 // The whole batch failed (auth, quota, outage): every call shares that answer.
-                var whole = GoogleError.Classify(response.StatusCode, body, response.Headers.RetryAfter?.Delta, resilience.Time.GetUtcNow());
+                var whole = WithDefaults(GoogleError.Classify(response.StatusCode, body, response.Headers.RetryAfter?.Delta, resilience.Time.GetUtcNow()));
                 LogBatchFailed(calls.Count, whole.HttpStatus, whole.Reason, whole.Message);
                 return calls.Select(_ => whole).ToList();
             }
@@ -175,10 +175,16 @@ internal sealed partial class MerchantApiClient(HttpClient http, IOptions<Mercha
             return MerchantResult.Ok(part.Status);
         }
 
-        var result = GoogleError.Classify((HttpStatusCode)part.Status, part.Body, part.RetryAfter, resilience.Time.GetUtcNow());
+        var result = WithDefaults(GoogleError.Classify((HttpStatusCode)part.Status, part.Body, part.RetryAfter, resilience.Time.GetUtcNow()));
         LogCallFailed(call.Action.ToString(), call.Identity.Id, result.HttpStatus, result.Reason, result.Message);
         return result;
     }
+
+    /// <summary>A 429 without RetryInfo still waits at least RateLimitBackoff: the per-minute quota needs time to refill.</summary>
+    private MerchantResult WithDefaults(MerchantResult result) =>
+        result.Kind == ResultKind.RateLimited && (result.RetryAfter is null || result.RetryAfter < _options.RateLimitBackoff)
+            ? result with { RetryAfter = _options.RateLimitBackoff }
+            : result;
 
     /// <summary>A request that got no HTTP answer (connection failure, timeout) as a transient result; caller cancellation propagates.</summary>
     private static MerchantResult? Unreachable(Exception ex, CancellationToken cancellationToken) => ex switch

@@ -41,7 +41,7 @@ internal sealed class MerchantCenterOptions
     /// <summary>Longest single in-call retry delay (a longer Retry-After is left to the pending queue).</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Shortest wait after a 429 (quota/request_rate_too_high) when Google gives no RetryInfo.</summary>
+    /// <summary>Shortest wait before a product answered 429 (quota/request_rate_too_high) is tried again; a longer RetryInfo wins.</summary>
     public TimeSpan RateLimitBackoff { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long the rate limiter runs slower after a 429 before it speeds up again.</summary>
