@@ -26,9 +26,22 @@ internal sealed class GoogleAuthHandler(ITokenAccess credential) : DelegatingHan
 
     public static ITokenAccess LoadCredential(string keyFile)
     {
-        // CredentialFactory only accepts a service-account key: the untyped loaders also accept external
-        // account configurations that can point token requests at arbitrary URLs.
-        var serviceAccount = CredentialFactory.FromFile<ServiceAccountCredential>(keyFile);
+        ServiceAccountCredential serviceAccount;
+        try
+        {
+            // CredentialFactory only accepts a service-account key: the untyped loaders also accept external
+            // account configurations that can point token requests at arbitrary URLs.
+            serviceAccount = CredentialFactory.FromFile<ServiceAccountCredential>(keyFile);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The parser's message may quote the file's content, i.e. the private key: name the file and the
+            // kind of failure only, and do not chain the original exception into logs.
+            throw new InvalidOperationException(
+                $"FeedSync:MerchantCenter:CredentialsFile (or GOOGLE_APPLICATION_CREDENTIALS) '{keyFile}' is not a usable service-account JSON key " +
+                $"({ex.GetType().Name}). Download a new JSON key for the service account in the Google Cloud console and point the setting at it.");
+        }
+
         return serviceAccount.ToGoogleCredential().CreateScoped(Scope);
     }
 }

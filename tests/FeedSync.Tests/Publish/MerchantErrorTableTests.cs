@@ -14,6 +14,7 @@ namespace FeedSync.Tests.Publish;
 /// <summary>
 /// The error classification table, row by row: a WireMock server answers like Google, the real client runs with
 /// its retries, rate limiter and circuit breaker, and a fake clock stands in for every backoff (no real sleeping).
+/// Only rows that retry in the call move the clock; the others must answer without any time passing.
 /// </summary>
 public sealed class MerchantErrorTableTests : IDisposable
 {
@@ -123,7 +124,7 @@ public sealed class MerchantErrorTableTests : IDisposable
         AnswerAlways(429, GoogleError(429, "RESOURCE_EXHAUSTED", "quota/request_rate_too_high", "Quota exceeded", "42s"));
         var client = Client();
 
-        var result = await Drive(client.InsertAsync(Input(), CancellationToken.None));
+        var result = await client.InsertAsync(Input(), CancellationToken.None);
 
         Assert.Equal(ResultKind.RateLimited, result.Kind);
         Assert.Equal(TimeSpan.FromSeconds(42), result.RetryAfter);
@@ -137,12 +138,13 @@ public sealed class MerchantErrorTableTests : IDisposable
         AnswerAlways(429, GoogleError(429, "RESOURCE_EXHAUSTED", "quota/daily_limit_exceeded", "Daily quota exceeded"));
         var client = Client();
 
-        var result = await Drive(client.InsertAsync(Input(), CancellationToken.None));
+        // Not retried in the call, so no clock needs to move.
+        var result = await client.InsertAsync(Input(), CancellationToken.None);
 
         Assert.Equal(ResultKind.DailyQuotaExhausted, result.Kind);
         Assert.Equal(1, Calls);
-        // 05:00 UTC (plus the little the fake clock moved) → 12:00 UTC the same day.
-        Assert.Equal(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero), _time.GetUtcNow() + result.RetryAfter!.Value, TimeSpan.FromSeconds(1));
+        // 05:00 UTC → 12:00 UTC the same day.
+        Assert.Equal(TimeSpan.FromHours(7), result.RetryAfter);
         Assert.Contains(_logs.Lines, l => l.Level == LogLevel.Error && l.Text.Contains("12:00 UTC", StringComparison.Ordinal)
             && l.Text.Contains("2026-11-26 12:00:00Z", StringComparison.Ordinal));
     }
@@ -153,7 +155,7 @@ public sealed class MerchantErrorTableTests : IDisposable
         AnswerAlways(409, GoogleError(409, "ABORTED", "VERSION_NUMBER_TOO_LOW"));
         var client = Client();
 
-        var result = await Drive(client.InsertAsync(Input(), CancellationToken.None));
+        var result = await client.InsertAsync(Input(), CancellationToken.None);
 
         Assert.Equal(ResultKind.Stale, result.Kind);
         Assert.False(result.ShouldRetryLater);
@@ -166,7 +168,7 @@ public sealed class MerchantErrorTableTests : IDisposable
         AnswerAlways(400, GoogleError(400, "INVALID_ARGUMENT", "INVALID_GTIN", "[gtins] invalid"));
         var client = Client();
 
-        var result = await Drive(client.InsertAsync(Input(), CancellationToken.None));
+        var result = await client.InsertAsync(Input(), CancellationToken.None);
 
         Assert.Equal(ResultKind.DataError, result.Kind);
         Assert.Equal("INVALID_GTIN", result.Reason);
@@ -183,7 +185,7 @@ public sealed class MerchantErrorTableTests : IDisposable
         var input = Input();
         var patch = new PushDecision(PushAction.Patch, input.Identity, input, ["productAttributes.price"], "price changed");
 
-        var outcomes = await Drive(PushCalls.ExecuteAsync(client, [("p1", patch)], CancellationToken.None));
+        var outcomes = await PushCalls.ExecuteAsync(client, [("p1", patch)], CancellationToken.None);
 
         var outcome = Assert.Single(outcomes);
         Assert.Equal(PushAction.Insert, outcome.CalledAction);
@@ -201,7 +203,7 @@ public sealed class MerchantErrorTableTests : IDisposable
 
         for (var i = 0; i < 4; i++)
         {
-            var failed = await Drive(client.InsertAsync(Input(), CancellationToken.None));
+            var failed = await client.InsertAsync(Input(), CancellationToken.None);
             Assert.Equal(ResultKind.ConfigurationError, failed.Kind);
         }
 
@@ -217,7 +219,7 @@ public sealed class MerchantErrorTableTests : IDisposable
         _server.Reset();
         AnswerAlways(200, "{}");
         _time.Advance(TimeSpan.FromMinutes(5));
-        var resumed = await Drive(client.InsertAsync(Input(), CancellationToken.None));
+        var resumed = await client.InsertAsync(Input(), CancellationToken.None);
 
         Assert.Equal(ResultKind.Success, resumed.Kind);
     }
