@@ -21,7 +21,7 @@ namespace FeedSync.MerchantEmulator;
 /// answered with 400 and remembered in <see cref="ContractViolations"/>, so tests catch requests
 /// that real Google would reject. Paths under <c>emulator/</c> are admin calls and are not counted.
 /// </summary>
-public sealed class MerchantEmulator : IDisposable
+public sealed partial class MerchantEmulator : IDisposable
 {
     private const string AdminPrefix = "/emulator/";
     private const string BatchPath = "/batch/products/v1";
@@ -84,6 +84,9 @@ public sealed class MerchantEmulator : IDisposable
     /// <summary>When on, API calls without an <c>Authorization: Bearer</c> header are answered 401 UNAUTHENTICATED.</summary>
     public bool RequireBearerToken { get; set; }
 
+    /// <summary>The per-minute limit the Quota sub-API reports for product writes.</summary>
+    public long QuotaMinuteLimit { get; set; } = 60_000;
+
     /// <summary>Binds 127.0.0.1:<paramref name="port"/>; 0 picks a free port.</summary>
     public static MerchantEmulator Start(int port = 0)
     {
@@ -140,6 +143,11 @@ public sealed class MerchantEmulator : IDisposable
         if (await _faults.DelayAsync() is { } timeout)
         {
             return Json(timeout.Code, timeout.ToJson());
+        }
+
+        if (request.Method == "GET" && QuotasRoute().Match(path) is { Success: true } quotas)
+        {
+            return Json(200, Quotas(quotas.Groups[1].Value));
         }
 
         if (path == BatchPath)
@@ -235,6 +243,25 @@ public sealed class MerchantEmulator : IDisposable
             check?.Method?.Id ?? "unknown", violations);
         return (status, json);
     }
+
+    /// <summary><c>quota/v1/accounts/{a}/quotas</c> (no discovery document is stored for it): one products group.</summary>
+    private JsonObject Quotas(string account) => new()
+    {
+        ["quotaGroups"] = new JsonArray(
+            new JsonObject
+            {
+                ["name"] = $"accounts/{account}/quotas/products-write",
+                ["quotaUsage"] = _journal.Calls.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["quotaLimit"] = (QuotaMinuteLimit * 60 * 24).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["quotaMinuteLimit"] = QuotaMinuteLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["methodDetails"] = new JsonArray(
+                    new JsonObject { ["method"] = "products.v1.ProductInputsService.InsertProductInput", ["version"] = "v1", ["subapi"] = "products", ["path"] = "products/v1/productInputs.insert" },
+                    new JsonObject { ["method"] = "products.v1.ProductInputsService.DeleteProductInput", ["version"] = "v1", ["subapi"] = "products", ["path"] = "products/v1/productInputs.delete" }),
+            }),
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^/quota/v1/accounts/(\d+)/quotas$")]
+    private static partial System.Text.RegularExpressions.Regex QuotasRoute();
 
     private static string? Header(IRequestMessage request, string name) =>
         request.Headers?.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault();

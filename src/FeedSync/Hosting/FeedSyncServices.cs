@@ -111,10 +111,15 @@ internal static class FeedSyncServices
                 MaxConnectionsPerServer = 256,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             });
+        var quota = services.AddHttpClient(QuotaReader.HttpClientName, (sp, http) => http.BaseAddress = sp.GetRequiredService<IOptions<MerchantCenterOptions>>().Value.Endpoint);
+        services.AddSingleton<QuotaReader>();
         if (keyFile is not null && File.Exists(keyFile))
         {
             services.AddSingleton<ITokenAccess>(_ => GoogleAuthHandler.LoadCredential(keyFile));
             client.AddHttpMessageHandler(sp => new GoogleAuthHandler(sp.GetRequiredService<ITokenAccess>()));
+            quota.AddHttpMessageHandler(sp => new GoogleAuthHandler(sp.GetRequiredService<ITokenAccess>()));
+            // Real credentials mean real Google: follow the account's per-minute quota.
+            services.AddHostedService(sp => sp.GetRequiredService<QuotaReader>());
         }
 
         return services;

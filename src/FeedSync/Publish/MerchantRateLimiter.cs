@@ -13,7 +13,8 @@ internal sealed partial class MerchantRateLimiter : IDisposable
 {
     private const int MaxSlowdown = 6; // 1/64 of the configured rate at most.
 
-    private readonly int _perMinute;
+    private readonly int _batchSize;
+    private int _perMinute;
     private readonly TimeProvider _time;
     private readonly TimeSpan _cooldown;
     private readonly ILogger<MerchantRateLimiter> _logger;
@@ -28,12 +29,33 @@ internal sealed partial class MerchantRateLimiter : IDisposable
         _time = time;
         _logger = logger;
         _cooldown = options.Value.RateLimitCooldown;
-        // A bucket of one second's calls (at least one batch) allows short bursts without exceeding the minute.
-        TokenLimit = Math.Max(Math.Max(1, _perMinute / 60), Math.Min(_perMinute, options.Value.BatchSize));
+        _batchSize = options.Value.BatchSize;
+        TokenLimit = BucketSize(_perMinute);
         _bucket = Bucket(0);
     }
 
-    public int TokenLimit { get; }
+    public int TokenLimit { get; private set; }
+
+    public int CallsPerMinute => Volatile.Read(ref _perMinute);
+
+    /// <summary>Adopts a new per-minute limit (e.g. the account's quota read from the Quota sub-API).</summary>
+    public void SetCallsPerMinute(int perMinute)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(perMinute, 1);
+        lock (_gate)
+        {
+            if (perMinute == _perMinute)
+            {
+                return;
+            }
+
+            _perMinute = perMinute;
+            TokenLimit = BucketSize(perMinute);
+            Swap(_slowdown);
+        }
+
+        LogLimitChanged(perMinute);
+    }
 
     /// <summary>The current refill rate as a share of the configured one (1 = full speed).</summary>
     public double Speed
@@ -124,6 +146,9 @@ internal sealed partial class MerchantRateLimiter : IDisposable
         old.Dispose(); // queued waiters get a failed lease and re-queue on the new bucket
     }
 
+    // A bucket of one second's calls (at least one batch) allows short bursts without exceeding the minute.
+    private int BucketSize(int perMinute) => Math.Max(Math.Max(1, perMinute / 60), Math.Min(perMinute, _batchSize));
+
     private TokenBucketRateLimiter Bucket(int level)
     {
         var perSecond = _perMinute / 60.0 / (1 << level);
@@ -144,6 +169,9 @@ internal sealed partial class MerchantRateLimiter : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Merchant API rate limited FeedSync (429): sending at {Percent}% of FeedSync:MerchantCenter:CallsPerMinute for at least {Cooldown}")]
     private partial void LogSlowedDown(double percent, TimeSpan cooldown);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Merchant API client limit set to {CallsPerMinute} calls per minute")]
+    private partial void LogLimitChanged(int callsPerMinute);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Merchant API rate limit cooldown over: back to FeedSync:MerchantCenter:CallsPerMinute")]
     private partial void LogRestored();
