@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -37,6 +38,8 @@ public sealed partial class MerchantEmulator : IDisposable
     private readonly ProductsApi _api;
     private readonly TimeProvider _time;
     private readonly FaultInjector _faults = new();
+    private readonly ConcurrentDictionary<string, JsonObject> _dataSources = new(StringComparer.Ordinal);
+    private long _nextDataSourceId = 10_000_000;
 
     private MerchantEmulator(int port, TimeProvider time)
     {
@@ -83,6 +86,11 @@ public sealed partial class MerchantEmulator : IDisposable
 
     /// <summary>When on, API calls without an <c>Authorization: Bearer</c> header are answered 401 UNAUTHENTICATED.</summary>
     public bool RequireBearerToken { get; set; }
+
+    /// <summary>Data sources created through <c>dataSources.create</c>, by name.</summary>
+    public IReadOnlyDictionary<string, JsonObject> DataSources => _dataSources.ToDictionary(p => p.Key, p => (JsonObject)p.Value.DeepClone(), StringComparer.Ordinal);
+
+    private static DiscoveryContract DataSourcesContract => DiscoveryContract.Load("merchantapi.datasources_v1.json");
 
     /// <summary>The per-minute limit the Quota sub-API reports for product writes.</summary>
     public long QuotaMinuteLimit { get; set; } = 60_000;
@@ -214,13 +222,15 @@ public sealed partial class MerchantEmulator : IDisposable
         JsonNode json;
         try
         {
-            check = _contract.Check(method, query.Length > 0 ? $"{path}?{query}" : path, body);
+            var dataSources = path.StartsWith("/datasources/", StringComparison.Ordinal);
+            check = (dataSources ? DataSourcesContract : _contract).Check(method, query.Length > 0 ? $"{path}?{query}" : path, body);
             json = check switch
             {
                 { Method: null } => throw ApiException.NotFound("UNKNOWN_ROUTE", check.Errors[0]),
                 { Errors.Count: > 0 } => throw ApiException.Invalid("CONTRACT_VIOLATION",
                     "Request violates the Merchant API discovery contract: " + string.Join("; ", check.Errors)),
                 _ when _faults.Draw() is { } fault => throw fault,
+                _ when dataSources => CreateDataSource(check, body),
                 _ => _api.Handle(check, body),
             };
             status = 200;
@@ -242,6 +252,29 @@ public sealed partial class MerchantEmulator : IDisposable
         _journal.Record(new RecordedRequest(receivedAt, method, path, query, body, status),
             check?.Method?.Id ?? "unknown", violations);
         return (status, json);
+    }
+
+    /// <summary><c>dataSources.create</c> (the only Data sources method FeedSync uses): assigns an id, input API.</summary>
+    private JsonObject CreateDataSource(ContractCheck check, string? body)
+    {
+        if (check.Method!.Id != "merchantapi.accounts.dataSources.create")
+        {
+            throw new ApiException(501, "UNIMPLEMENTED", "UNIMPLEMENTED", $"The emulator does not implement {check.Method.Id}.");
+        }
+
+        var source = ProductJson.ParseObject(body);
+        if (source["displayName"]?.GetValue<string>() is not { Length: > 0 })
+        {
+            throw ApiException.Invalid("MISSING_DISPLAY_NAME", "displayName is required.", "displayName");
+        }
+
+        var id = Interlocked.Increment(ref _nextDataSourceId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var name = $"{check.PathParameters["parent"]}/dataSources/{id}";
+        source["name"] = name;
+        source["dataSourceId"] = id;
+        source["input"] = "API";
+        _dataSources[name] = source;
+        return (JsonObject)source.DeepClone();
     }
 
     /// <summary><c>quota/v1/accounts/{a}/quotas</c> (no discovery document is stored for it): one products group.</summary>

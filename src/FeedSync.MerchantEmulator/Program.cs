@@ -2,10 +2,18 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using FeedSync.MerchantEmulator;
 
-// feedsync-emulator [--port N]: serves the Merchant API emulator until SIGINT or SIGTERM.
+// feedsync-emulator [--port N] [--require-auth]: serves the Merchant API emulator until SIGINT or SIGTERM.
+// Faults (429/500/503 shares, latency, timeouts) are set at run time: POST /emulator/faults.
 var port = 8089;
+var requireAuth = false;
 for (var i = 0; i < args.Length; i++)
 {
+    if (args[i] == "--require-auth")
+    {
+        requireAuth = true;
+        continue;
+    }
+
     var value = args[i] switch
     {
         "--port" when i + 1 < args.Length => args[++i],
@@ -14,7 +22,7 @@ for (var i = 0; i < args.Length; i++)
     };
     if (value is null || !int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535)
     {
-        Console.Error.WriteLine("usage: feedsync-emulator [--port N]   (default 8089; 0 picks a free port)");
+        Console.Error.WriteLine("usage: feedsync-emulator [--port N] [--require-auth]   (default 8089; 0 picks a free port; --require-auth answers 401 without a bearer token)");
         return 2;
     }
 }
@@ -41,6 +49,7 @@ catch (Exception ex)
 }
 
 using var running = emulator;
+emulator.RequireBearerToken = requireAuth;
 Console.WriteLine($"Merchant API emulator listening on {emulator.Url}");
 await stop.Task;
 return 0;

@@ -50,9 +50,15 @@ internal static class CliApp
     {
         var drop = new Option<bool>("--drop-capture") { Description = "Remove the replication slot and publication instead (stop FeedSync first)" };
         var stateOnly = new Option<bool>("--state-only") { Description = "Only create or upgrade FeedSync's own schema" };
-        var command = new Command("migrate", "Create or upgrade FeedSync's schema and the catalog's publication and replication slot.") { drop, stateOnly };
+        var merchantCenter = new Option<bool>("--merchant-center") { Description = "Create a primary API data source in Merchant Center (if FeedSync:MerchantCenter:DataSourceId is empty) and print its id" };
+        var command = new Command("migrate", "Create or upgrade FeedSync's schema and the catalog's publication and replication slot.") { drop, stateOnly, merchantCenter };
         command.SetAction((parse, cancellationToken) => Guarded(async () =>
         {
+            if (parse.GetValue(merchantCenter))
+            {
+                return await MerchantCenterMigration.RunAsync(parse.GetValue(ConfigFiles) ?? [], Console.Out, cancellationToken);
+            }
+
             await using var app = FeedSyncApp.BuildHost(new HostSettings { ConfigFiles = parse.GetValue(ConfigFiles) ?? [], RunWorker = false });
             ValidateOptions(app.Services);
             var setup = app.Services.GetRequiredService<ReplicationSetup>();

@@ -113,6 +113,7 @@ internal static class FeedSyncServices
             });
         var quota = services.AddHttpClient(QuotaReader.HttpClientName, (sp, http) => http.BaseAddress = sp.GetRequiredService<IOptions<MerchantCenterOptions>>().Value.Endpoint);
         services.AddSingleton<QuotaReader>();
+        services.AddSingleton<DataSourceSetup>();
         if (keyFile is not null && File.Exists(keyFile))
         {
             services.AddSingleton<ITokenAccess>(_ => GoogleAuthHandler.LoadCredential(keyFile));

@@ -61,6 +61,9 @@ internal sealed class MerchantCenterOptions
 
     public const int MaxBatchSize = 1000;
 
+    /// <summary>Named HttpClient (with auth, without the product pipeline) for the Quota and Data sources sub-APIs.</summary>
+    public const string AdminHttpClient = "merchant-admin";
+
     public string DataSourceName => $"accounts/{AccountId}/dataSources/{DataSourceId}";
 }
 

@@ -13,7 +13,7 @@ internal sealed partial class QuotaReader(
     IHttpClientFactory httpClients, IOptions<MerchantCenterOptions> options, MerchantRateLimiter limiter, TimeProvider time, ILogger<QuotaReader> logger)
     : BackgroundService
 {
-    public const string HttpClientName = "merchant-quota";
+    public const string HttpClientName = MerchantCenterOptions.AdminHttpClient;
 
     /// <summary>The method whose quota group bounds FeedSync's writes.</summary>
     private const string InsertMethod = "productInputs.insert";
