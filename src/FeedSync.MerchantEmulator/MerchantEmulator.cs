@@ -139,7 +139,9 @@ public sealed partial class MerchantEmulator : IDisposable
         var body = request.Body ?? (request.BodyAsBytes is { Length: > 0 } bytes ? Encoding.UTF8.GetString(bytes) : null);
         if (path.StartsWith(AdminPrefix, StringComparison.Ordinal))
         {
-            return Admin(request.Method, path[AdminPrefix.Length..], body);
+            return path.StartsWith(AdminPrefix + "status/", StringComparison.Ordinal) && request.Method == "POST"
+                ? Json(200, SetStatusFromAdmin(path[(AdminPrefix.Length + "status/".Length)..], query, body))
+                : Admin(request.Method, path[AdminPrefix.Length..], body);
         }
 
         if (RequireBearerToken && !(Header(request, "Authorization")?.StartsWith("Bearer ", StringComparison.Ordinal) ?? false))

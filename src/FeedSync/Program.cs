@@ -39,7 +39,8 @@ namespace FeedSync
             builder.Services
                 .AddStartupChecks()
                 .AddFeedSyncCore(builder.Configuration)
-                .AddPushJobs(builder.Configuration, runServer: settings.RunWorker);
+                .AddPushJobs(builder.Configuration, runServer: settings.RunWorker)
+                .AddOperations(builder.Configuration, runWorker: settings.RunWorker);
             if (settings.RunWorker)
             {
                 builder.Services

@@ -22,6 +22,9 @@ internal sealed class ProductStore
     private readonly Dictionary<string, StoredProduct> _items = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _order = new(StringComparer.Ordinal);
 
+    /// <summary>Google's processing results set by tests for stored products.</summary>
+    public ProductStatuses Statuses { get; } = new();
+
     public static string Key(string account, string plainId) => $"accounts/{account}/productInputs/{plainId}";
 
     public StoredProduct? Get(string key)
@@ -111,6 +114,7 @@ internal sealed class ProductStore
         {
             _items.Clear();
             _order.Clear();
+            Statuses.Clear();
         }
     }
 }

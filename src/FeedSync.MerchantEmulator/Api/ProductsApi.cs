@@ -93,7 +93,7 @@ internal sealed partial class ProductsApi(ProductStore store, TimeProvider time)
     {
         var (account, plain) = Name(check.PathParameters["name"], "name");
         return store.Get(ProductStore.Key(account, plain)) is { } stored
-            ? ProductJson.Product(stored)
+            ? store.Statuses.WithStatus(stored)
             : throw NotFound("products", account, plain, null);
     }
 
@@ -110,7 +110,7 @@ internal sealed partial class ProductsApi(ProductStore store, TimeProvider time)
         var response = new JsonObject();
         if (page.Count > 0)
         {
-            response["products"] = new JsonArray(page.Take(size).Select(p => (JsonNode)ProductJson.Product(p)).ToArray());
+            response["products"] = new JsonArray(page.Take(size).Select(p => (JsonNode)store.Statuses.WithStatus(p)).ToArray());
         }
 
         if (page.Count > size)

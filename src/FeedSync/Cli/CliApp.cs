@@ -21,7 +21,10 @@ internal static class CliApp
         AllowMultipleArgumentsPerToken = true,
     };
 
-    public static Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, null);
+
+    /// <summary>Runs a verb; tests pass their own output and error writers.</summary>
+    public static Task<int> RunAsync(string[] args, InvocationConfiguration? invocation)
     {
         var root = new RootCommand("FeedSync keeps Google Merchant Center in step with a PostgreSQL catalog.");
         root.Options.Add(ConfigFiles);
@@ -29,7 +32,8 @@ internal static class CliApp
         root.Subcommands.Add(MigrateCommand());
         root.Subcommands.Add(DemoCommand());
         root.Subcommands.Add(BenchCommand.Create(ConfigFiles));
-        return root.Parse(args).InvokeAsync();
+        OperationsCommands.AddTo(root, ConfigFiles);
+        return root.Parse(args).InvokeAsync(invocation);
     }
 
     private static Command RunCommand()

@@ -110,7 +110,8 @@ internal static class FeedSyncServices
             {
                 MaxConnectionsPerServer = 256,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            });
+            })
+            .AddHttpMessageHandler<MerchantCallMetricsHandler>();
         var quota = services.AddHttpClient(QuotaReader.HttpClientName, (sp, http) => http.BaseAddress = sp.GetRequiredService<IOptions<MerchantCenterOptions>>().Value.Endpoint);
         services.AddSingleton<QuotaReader>();
         services.AddSingleton<DataSourceSetup>();

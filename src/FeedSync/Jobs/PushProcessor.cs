@@ -21,6 +21,7 @@ internal sealed partial class PushProcessor(
     FeedView feedView,
     IMerchantCenter merchant,
     IOptions<PushOptions> pushOptions,
+    FeedSyncMetrics metrics,
     ILogger<PushProcessor> logger)
 {
     public async Task<PushStepResult> PushOnceAsync(CancellationToken cancellationToken)
@@ -59,6 +60,8 @@ internal sealed partial class PushProcessor(
                 await queue.ReleaseAsync(releases, connection, transaction, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
+
+            metrics.RecordPushes(outcomes);
 
             var result = new PushStepResult(
                 claims.Count,

@@ -18,6 +18,12 @@ internal sealed class FeedSyncHarness : IAsyncDisposable
     public const string AccountId = "1234567";
     public const string DataSourceId = "7654321";
 
+    /// <summary>Dashboard users every harness configures (outside Development FeedSync refuses an anonymous dashboard).</summary>
+    public const string OperatorName = "olivia";
+    public const string ViewerName = "victor";
+    public const string Password = "correct horse battery";
+    private static readonly Lazy<string> PasswordHash = new(() => FeedSync.Dashboard.PasswordHashing.Hash(Password));
+
     private readonly Dictionary<string, string?> _overrides;
     private WebApplication? _app;
 
@@ -34,6 +40,12 @@ internal sealed class FeedSyncHarness : IAsyncDisposable
 
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("FeedSync is not running.");
 
+    /// <summary>The settings this harness runs FeedSync with (CLI tests write them to a --config file).</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _overrides;
+
+    /// <summary>The dashboard's base address, e.g. <c>http://127.0.0.1:41234</c>, once started.</summary>
+    public string BaseUrl => _app?.Urls.First() ?? throw new InvalidOperationException("FeedSync is not running.");
+
     /// <summary>A database with the demo catalog seeded with <paramref name="variants"/> variants; FeedSync not started yet.</summary>
     public static async Task<FeedSyncHarness> CreateAsync(int variants = 40, IReadOnlyDictionary<string, string?>? settings = null)
     {
@@ -49,6 +61,13 @@ internal sealed class FeedSyncHarness : IAsyncDisposable
             ["FeedSync:Capture:SlotName"] = database.Name,
             ["FeedSync:Dashboard:Url"] = "http://127.0.0.1:0",
             ["Serilog:MinimumLevel:Default"] = "Warning",
+            ["FeedSync:Dashboard:Users:0:Name"] = OperatorName,
+            ["FeedSync:Dashboard:Users:0:PasswordHash"] = PasswordHash.Value,
+            ["FeedSync:Dashboard:Users:0:Role"] = "operator",
+            ["FeedSync:Dashboard:Users:1:Name"] = ViewerName,
+            ["FeedSync:Dashboard:Users:1:PasswordHash"] = PasswordHash.Value,
+            ["FeedSync:Dashboard:Users:1:Role"] = "viewer",
+            ["FeedSync:StatusPull:Enabled"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
