@@ -36,9 +36,10 @@ internal static class OperationsCommands
     {
         var dryRun = new Option<bool>("--dry-run") { Description = "Only say which products would be resynced; mark and send nothing" };
         var inline = new Option<bool>("--inline") { Description = "Push here and now (with progress and a summary) instead of leaving it to the running FeedSync" };
+        var force = new Option<bool>("--force") { Description = "Send every selected product in full even if FeedSync believes Google holds it unchanged" };
         var command = new Command("resync", "Mark products for a fresh push: the running FeedSync pushes whatever differs from what Google holds.")
         {
-            All, OfferIds, Since, dryRun, inline,
+            All, OfferIds, Since, dryRun, inline, force,
         };
         command.SetAction((parse, cancellationToken) => CliApp.Guarded(async () =>
         {
@@ -60,7 +61,16 @@ internal static class OperationsCommands
             {
                 selected += keys.Count;
                 sample.AddRange(keys.Take(Math.Max(0, 10 - sample.Count)));
-                if (!parse.GetValue(dryRun))
+                if (parse.GetValue(dryRun))
+                {
+                    continue;
+                }
+
+                if (parse.GetValue(force))
+                {
+                    await services.GetRequiredService<ForcedResync>().MarkAsync(keys, cancellationToken);
+                }
+                else
                 {
                     await queue.MarkDirtyAsync(keys, cancellationToken);
                 }

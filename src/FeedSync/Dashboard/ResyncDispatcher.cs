@@ -37,7 +37,7 @@ internal sealed partial class ResyncDispatcher(bool all) : IDashboardDispatcher
         {
             var key = context.UriMatch.Groups["key"].Value;
             key = Uri.UnescapeDataString(key);
-            await http.RequestServices.GetRequiredService<PendingQueue>().MarkDirtyAsync([key], http.RequestAborted);
+            await http.RequestServices.GetRequiredService<ForcedResync>().MarkAsync([key], http.RequestAborted);
             http.RequestServices.GetRequiredService<PushDispatcher>().Signal();
             LogResyncOne(logger, user, key);
         }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FeedSync.Jobs;
 using FeedSync.Publish;
 
 namespace FeedSync.Diff;
@@ -35,6 +36,11 @@ internal static class ProductDiff
         if (last is null)
         {
             return new PushDecision(PushAction.Insert, identity, current, [], "not pushed before");
+        }
+
+        if (last.ContentHash.Length == 0)
+        {
+            return new PushDecision(PushAction.Insert, identity, current, [], ForcedResync.Reason);
         }
 
         if (current.ContentHash().AsSpan().SequenceEqual(last.ContentHash))

@@ -28,6 +28,7 @@ internal static class OperationsServices
         services.AddTransient<MerchantCallMetricsHandler>();
         services.AddTransient<StatusPullJob>();
         services.AddTransient<ResyncAllJob>();
+        services.AddSingleton<ForcedResync>();
         services.AddOptions<StatusPullOptions>().Bind(configuration.GetSection(StatusPullOptions.Section));
 
         var statusClient = services.AddHttpClient<ProductStatusReader>((sp, http) =>
