@@ -1,0 +1,238 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using FeedSync.Cli;
+using FeedSync.Demo;
+using FeedSync.IntegrationTests.Infrastructure;
+
+namespace FeedSync.IntegrationTests;
+
+/// <summary>The engineers' verbs, each against a real database and the emulator, run in-process exactly as the executable runs them.</summary>
+public sealed class CliTests : IAsyncLifetime
+{
+    private FeedSyncHarness _feedSync = null!;
+    private string _configFile = null!;
+    private string _offerId = null!;
+
+    public async Task InitializeAsync()
+    {
+        _feedSync = await FeedSyncHarness.CreateAsync(variants: 20);
+        await _feedSync.StartAndSyncAsync();
+        await _feedSync.StopAsync();
+        _configFile = WriteConfig(_feedSync.Settings);
+        _offerId = await _feedSync.Database.ScalarAsync<string>("SELECT offer_id FROM feedsync.last_pushed GROUP BY offer_id HAVING count(*) = 1 ORDER BY offer_id LIMIT 1");
+    }
+
+    public async Task DisposeAsync()
+    {
+        File.Delete(_configFile);
+        await _feedSync.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ResyncDryRun_SaysWhatWouldBeResynced_AndMarksAndSendsNothing()
+    {
+        var calls = _feedSync.Emulator.CallCount;
+
+        var (exit, output, _) = await RunAsync("resync", "--offer-id", _offerId, "--dry-run");
+
+        Assert.Equal(CliApp.Ok, exit);
+        Assert.Contains("would resync 1 product(s)", output, StringComparison.Ordinal);
+        Assert.Equal(0L, await _feedSync.PendingAsync());
+        Assert.Equal(calls, _feedSync.Emulator.CallCount);
+    }
+
+    [Fact]
+    public async Task ResyncOfferId_MarksItPendingForTheRunningFleet()
+    {
+        var (exit, output, _) = await RunAsync("resync", "--offer-id", _offerId);
+
+        Assert.Equal(CliApp.Ok, exit);
+        Assert.Contains("Marked 1 product(s) pending", output, StringComparison.Ordinal);
+        Assert.Equal(1L, await _feedSync.Database.ScalarAsync<long>(
+            "SELECT count(*) FROM feedsync.pending p JOIN feedsync.last_pushed l USING (product_key) WHERE l.offer_id = @o", ("o", _offerId)));
+    }
+
+    [Fact]
+    public async Task ResyncInlineForce_PushesHere_AndTheEmulatorReceivesTheInsert()
+    {
+        var before = _feedSync.CallsFor(_offerId);
+
+        var (exit, output, error) = await RunAsync("resync", "--offer-id", _offerId, "--inline", "--force");
+
+        Assert.True(exit == CliApp.Ok, output + error);
+        Assert.Contains("Done: 1 products pushed with 1 Merchant API calls", output, StringComparison.Ordinal);
+        Assert.Contains("Pushed 1/1 products", error, StringComparison.Ordinal);
+        Assert.Equal(before + 1, _feedSync.CallsFor(_offerId));
+        Assert.Equal(0L, await _feedSync.PendingAsync());
+        Assert.Equal("resync requested by an operator", await _feedSync.Database.ScalarAsync<string>(
+            "SELECT why FROM feedsync.push_log WHERE offer_id = @o ORDER BY id DESC LIMIT 1", ("o", _offerId)));
+    }
+
+    [Fact]
+    public async Task ResyncWithoutASelection_IsAConfigurationProblem()
+    {
+        var (exit, _, error) = await RunAsync("resync");
+
+        Assert.Equal(CliApp.ConfigurationProblem, exit);
+        Assert.Contains("--all, --offer-id", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DiffJson_ShowsTheInsertAPushWouldSend_AndSendsNothing()
+    {
+        await _feedSync.Database.ExecuteAsync("DELETE FROM feedsync.last_pushed WHERE offer_id = @o", ("o", _offerId));
+        var calls = _feedSync.Emulator.CallCount;
+
+        var (exit, output, _) = await RunAsync("diff", "--json");
+
+        Assert.Equal(CliApp.Ok, exit);
+        var json = JsonNode.Parse(output)!;
+        var change = Assert.Single(json["changes"]!.AsArray());
+        Assert.Equal(_offerId, change!["offerId"]!.GetValue<string>());
+        Assert.Equal("insert", change["action"]!.GetValue<string>());
+        Assert.Equal(1, json["summary"]!["insert"]!.GetValue<int>());
+        Assert.True(json["summary"]!["none"]!.GetValue<int>() > 0);
+        Assert.Equal(calls, _feedSync.Emulator.CallCount);
+        Assert.Equal(0L, await _feedSync.PendingAsync());
+    }
+
+    [Fact]
+    public async Task DiffTable_ListsAPriceChangeAsAMaskedPatch()
+    {
+        await _feedSync.Database.ExecuteAsync("""
+            UPDATE feedsync.last_pushed SET content_hash = '\x00'::bytea,
+                   payload = jsonb_set(payload, '{productAttributes,price,amountMicros}', '"1"')
+            WHERE offer_id = @o
+            """, ("o", _offerId));
+
+        var (exit, output, _) = await RunAsync("diff", "--offer-id", _offerId);
+
+        Assert.Equal(CliApp.Ok, exit);
+        Assert.Matches($@"patch\s+{System.Text.RegularExpressions.Regex.Escape(_offerId)}\s+en~US\s+price changed \[productAttributes.price\]", output);
+        Assert.Contains("Nothing was sent.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatusJson_ShowsTheDatabaseCounts_AndExitsZeroWhenFresh()
+    {
+        // Fresh needs a running FeedSync: someone must be reading the replication slot.
+        await _feedSync.StartAsync();
+        await Wait.UntilAsync(async () => await _feedSync.Database.ScalarAsync<bool>("SELECT active FROM pg_replication_slots WHERE slot_name = current_database()"),
+            TimeSpan.FromSeconds(30), "capture reads the slot again");
+
+        var (exit, output, _) = await RunAsync("status", "--json");
+
+        Assert.Equal(CliApp.Ok, exit);
+        var json = JsonNode.Parse(output)!;
+        Assert.True(json["fresh"]!.GetValue<bool>());
+        Assert.Equal(await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.last_pushed"), json["productsInGoogle"]!.GetValue<long>());
+        Assert.Equal(0, json["pending"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Status_ExitsThree_WhenAChangeHasWaitedTooLong()
+    {
+        await _feedSync.Database.ExecuteAsync("INSERT INTO feedsync.pending (product_key, dirty_gen, first_dirty_at, not_before) VALUES ('stuck', 1, now() - interval '1 hour', now() + interval '1 hour')");
+
+        var (exit, output, _) = await RunAsync("status");
+
+        Assert.Equal(OperationsCommands.NotFresh, exit);
+        Assert.Contains("NOT FRESH: the oldest pending change has waited 60 min", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConfigValidate_AcceptsAWorkingConfiguration()
+    {
+        var (exit, output, _) = await RunAsync("config", "validate");
+
+        Assert.True(exit == CliApp.Ok, output);
+        Assert.Contains("ok    Merchant Center access", output, StringComparison.Ordinal);
+        Assert.Contains("ok    feed view and tracked tables", output, StringComparison.Ordinal);
+        Assert.Contains("Configuration is valid.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConfigValidate_NamesAWrongValue_AndAMisspelledKey()
+    {
+        var settings = new Dictionary<string, string?>(_feedSync.Settings)
+        {
+            ["FeedSync:MerchantCenter:AccountId"] = "my-shop",
+            ["FeedSync:Catalog:FeedVeiw"] = "catalog.feed",
+        };
+        var file = WriteConfig(settings);
+        try
+        {
+            var (exit, output, _) = await RunAsync(["config", "validate"], file);
+
+            Assert.Equal(CliApp.ConfigurationProblem, exit);
+            Assert.Contains("FAIL  FeedSync:MerchantCenter: FeedSync:MerchantCenter:AccountId 'my-shop'", output, StringComparison.Ordinal);
+            Assert.Contains("warn  FeedSync:Catalog:FeedVeiw: unknown setting", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task ConfigValidate_NamesAnUnreachableMerchantEndpoint()
+    {
+        var settings = new Dictionary<string, string?>(_feedSync.Settings) { ["FeedSync:MerchantCenter:Endpoint"] = "http://127.0.0.1:9/" };
+        var file = WriteConfig(settings);
+        try
+        {
+            var (exit, output, _) = await RunAsync(["config", "validate"], file);
+
+            Assert.Equal(CliApp.ConfigurationProblem, exit);
+            Assert.Contains("FAIL  Merchant Center access: cannot reach http://127.0.0.1:9/ (FeedSync:MerchantCenter:Endpoint)", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private Task<(int Exit, string Output, string Error)> RunAsync(params string[] args) => RunAsync(args, _configFile);
+
+    internal static async Task<(int Exit, string Output, string Error)> RunAsync(string[] args, string? configFile)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        string[] all = configFile is null ? args : [.. args, "--config", DemoCatalog.ConfigFile, "--config", configFile];
+        var exit = await CliApp.RunAsync(all, new InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Settings as a JSON file; colon-separated keys are how .NET configuration names nested keys.</summary>
+    private static string WriteConfig(IReadOnlyDictionary<string, string?> settings)
+    {
+        var json = new JsonObject();
+        foreach (var (key, value) in settings)
+        {
+            json[key] = value;
+        }
+
+        var file = Path.Combine(Path.GetTempPath(), $"feedsync-cli-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, json.ToJsonString());
+        return file;
+    }
+}
+
+/// <summary>Help needs no database: every verb explains itself.</summary>
+public sealed class CliHelpTests
+{
+    [Theory]
+    [InlineData("resync")]
+    [InlineData("diff")]
+    [InlineData("status")]
+    [InlineData("config")]
+    [InlineData("hash-password")]
+    public async Task EveryVerb_HasHelp(string verb)
+    {
+        var (exit, output, _) = await CliTests.RunAsync([.. verb.Split(' '), "--help"], null);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("Usage:", output, StringComparison.Ordinal);
+    }
+
+}
