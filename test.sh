@@ -17,8 +17,8 @@ filter=${1:-}
 # A hung test must not eat CI's 90 minutes silently: blame kills the test host and names the test.
 hang_timeout=${FEEDSYNC_TEST_HANG_TIMEOUT:-20m}
 
-# Browser tests (Hangfire dashboard pages) drive Debian's Chromium; install it only when such a
-# test project exists, since it is a large download that the other tests do not need.
+# Browser tests (FeedSync's dashboard pages, in tests/FeedSync.IntegrationTests) drive Debian's
+# Chromium through chromedriver; install both when missing. Nothing downloads a browser by itself.
 ensure_chromium() {
   [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
@@ -40,7 +40,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-[ -d tests/FeedSync.BrowserTests ] && ensure_chromium
+ensure_chromium
 
 pg_start "$tmp/pg" >/dev/null
 export FEEDSYNC_TEST_PG=$PG_CONNSTR
