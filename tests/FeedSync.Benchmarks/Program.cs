@@ -8,6 +8,7 @@ using Npgsql;
 // FeedSync benchmarks: figures, not pass/fail. Run through scripts/bench.sh, which starts a throwaway PostgreSQL.
 //   end-to-end [--products N] [--rate R] [--duration S]   commit-to-emulator latency, calls per change, peak memory
 //   transport [--updates N] [--latency-ms L] [--concurrency C] [--batch-size B]   batch vs concurrent pushes (no PostgreSQL)
+//   dashboard [--products N] [--problems M]               dashboard page render times over seeded state
 if (args.Length > 0 && args[0] == "transport")
 {
     await FeedSync.Benchmarks.TransportBenchmark.RunAsync(args);
@@ -23,6 +24,21 @@ var duration = IntArg("--duration", 60);
 var database = "bench_" + Guid.NewGuid().ToString("N")[..8];
 await Execute(admin, $"CREATE DATABASE {database}");
 var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString;
+if (args.FirstOrDefault() == "dashboard")
+{
+    try
+    {
+        await DashboardBench.RunAsync(connectionString, database, IntArg("--products", 1_000_000), IntArg("--problems", 10_000));
+    }
+    finally
+    {
+        NpgsqlConnection.ClearAllPools();
+        await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+    }
+
+    return;
+}
+
 using var emulator = MerchantEmulator.Start();
 try
 {
