@@ -100,7 +100,7 @@ internal static partial class DashboardBench
         var sql = """
             INSERT INTO feedsync.last_pushed (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at)
             SELECT 'OFFER-' || lpad(g::text, 7, '0'), 'en', 'US', g::text, sha256(g::text::bytea),
-                   jsonb_build_object('offerId', 'OFFER-' || g, 'productAttributes', jsonb_build_object('title', 'Product ' || g, 'price', jsonb_build_object('amountMicros', (g * 10000)::text, 'currencyCode', 'USD'))),
+                   jsonb_build_object('offerId', 'OFFER-' || g, 'productAttributes', jsonb_build_object('title', 'Product ' || g, 'price', jsonb_build_object('amountMicros', (g::bigint * 10000)::text, 'currencyCode', 'USD'))),
                    now() - (g % 86400) * interval '1 second', now() - (g % 86400) * interval '1 second'
             FROM generate_series(1, @products) g;
             INSERT INTO feedsync.push_log (at, product_key, offer_id, content_language, feed_label, action, update_mask, why, http_status, outcome, reason)
