@@ -120,6 +120,22 @@ public sealed class OperationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DevelopmentWithoutDashboardUsers_ServesTheDashboardToLocalRequests_WithActions()
+    {
+        var settings = _feedSync.Settings.Where(s => !s.Key.StartsWith("FeedSync:Dashboard:Users", StringComparison.Ordinal)).ToDictionary();
+        settings["FeedSync:Capture:Enabled"] = "false";
+        await using var app = FeedSyncApp.BuildHost(new HostSettings { Args = ["--environment", "Development"], ConfigFiles = [DemoCatalog.ConfigFile], Overrides = settings });
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        var page = await http.GetStringAsync("/hangfire/feedsync");
+
+        Assert.Contains("Pending products", page, StringComparison.Ordinal);
+        Assert.Contains("id=\"resync-all\"", page, StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
+    [Fact]
     public async Task ProductionWithoutDashboardUsers_RefusesToStart_NamingTheKey()
     {
         var settings = _feedSync.Settings.Where(s => !s.Key.StartsWith("FeedSync:Dashboard:Users", StringComparison.Ordinal)).ToDictionary();

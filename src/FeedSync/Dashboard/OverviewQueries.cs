@@ -65,18 +65,18 @@ internal sealed class OverviewQueries(Databases databases, IOptions<CaptureOptio
 
     public async Task<Overview> ReadAsync(CancellationToken cancellationToken)
     {
-        // Every figure is an index range or an aggregate over a small table; nothing scans the catalog-sized tables
-        // except the count of last_pushed, which uses the planner's estimate once the table is large.
+        // Every figure is an index range or an aggregate over a small table: call counts come from the per-minute
+        // push_stats, and the count of last_pushed is the planner's estimate once the table is large.
         await using var command = databases.State.CreateCommand("""
             SELECT (SELECT count(*) FROM feedsync.pending),
                    (SELECT count(*) FROM feedsync.pending WHERE not_before <= now()),
                    (SELECT now() - min(first_dirty_at) FROM feedsync.pending),
                    (SELECT max(at) FROM feedsync.push_log WHERE outcome = 'Success' AND at > now() - interval '30 days'),
-                   (SELECT count(*) FROM feedsync.push_log WHERE at > now() - interval '1 hour'),
-                   (SELECT count(*) FROM feedsync.push_log WHERE at > now() - interval '1 hour' AND outcome <> 'Success'),
-                   (SELECT count(*) FROM feedsync.push_log WHERE at > now() - interval '1 day'),
-                   (SELECT count(*) FROM feedsync.push_log WHERE at > now() - interval '1 day' AND outcome <> 'Success'),
-                   (SELECT count(*) FROM feedsync.push_log WHERE at > now() - interval '1 hour' AND http_status IN (401, 403)),
+                   (SELECT coalesce(sum(calls), 0)::bigint FROM feedsync.push_stats WHERE minute > now() - interval '1 hour'),
+                   (SELECT coalesce(sum(calls), 0)::bigint FROM feedsync.push_stats WHERE minute > now() - interval '1 hour' AND outcome <> 'Success'),
+                   (SELECT coalesce(sum(calls), 0)::bigint FROM feedsync.push_stats WHERE minute > now() - interval '1 day'),
+                   (SELECT coalesce(sum(calls), 0)::bigint FROM feedsync.push_stats WHERE minute > now() - interval '1 day' AND outcome <> 'Success'),
+                   (SELECT coalesce(sum(calls), 0)::bigint FROM feedsync.push_stats WHERE minute > now() - interval '1 hour' AND http_status IN (401, 403)),
                    (SELECT CASE WHEN c.reltuples > 100000 THEN c.reltuples::bigint ELSE (SELECT count(*) FROM feedsync.last_pushed) END
                       FROM pg_class c WHERE c.oid = 'feedsync.last_pushed'::regclass),
                    (SELECT count(*) FROM feedsync.product_problems WHERE source = 'local'),
