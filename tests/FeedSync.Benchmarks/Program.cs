@@ -33,7 +33,14 @@ if (args.FirstOrDefault() == "dashboard")
     finally
     {
         NpgsqlConnection.ClearAllPools();
-        await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        if (Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_KEEP") is null)
+        {
+            await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        }
+        else
+        {
+            Console.WriteLine($"kept database {database} (FEEDSYNC_BENCH_KEEP)");
+        }
     }
 
     return;

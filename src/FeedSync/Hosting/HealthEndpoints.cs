@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using FeedSync.Capture;
 using FeedSync.Dashboard;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Exporter;
 
 namespace FeedSync.Hosting;
 

@@ -13,12 +13,12 @@ CREATE TABLE feedsync.google_status (
     PRIMARY KEY (offer_id, content_language, feed_label)
 );
 -- The Problems page lists only products with issues; a partial index keeps that a small range scan.
-CREATE INDEX google_status_with_issues ON feedsync.google_status (pulled_at DESC) WHERE issue_count > 0 OR disapproved;
+CREATE INDEX google_status_with_issues ON feedsync.google_status (pulled_at DESC, offer_id) WHERE issue_count > 0 OR disapproved;
 CREATE INDEX google_status_pulled_at ON feedsync.google_status (pulled_at);
 
 -- Problems page: newest first, paged, filtered by source; and counts per source.
-CREATE INDEX product_problems_recent ON feedsync.product_problems (occurred_at DESC);
-CREATE INDEX product_problems_source ON feedsync.product_problems (source, occurred_at DESC);
+CREATE INDEX product_problems_recent ON feedsync.product_problems (occurred_at DESC, offer_id);
+CREATE INDEX product_problems_source ON feedsync.product_problems (source, occurred_at DESC, offer_id);
 -- Pending: oldest change without a scan.
 CREATE INDEX pending_first_dirty_at ON feedsync.pending (first_dirty_at);
 -- Product page: a product's timeline by key.
