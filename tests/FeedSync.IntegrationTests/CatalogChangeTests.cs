@@ -125,7 +125,10 @@ public sealed class CatalogChangeTests : IAsyncLifetime
         await Wait.UntilAsync(() => _feedSync.Emulator.Products.Keys.All(k => !k.EndsWith("~" + sku, StringComparison.Ordinal)), Timeout, "the variant is gone from the emulator");
 
         Assert.Contains(_feedSync.Emulator.Requests, r => r.Method == "DELETE");
-        Assert.Equal(0, await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.last_pushed WHERE offer_id = @s", ("s", sku)));
+
+        // The emulator answers before FeedSync commits what it learned; wait for that commit.
+        await Wait.UntilAsync(async () => await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.last_pushed WHERE offer_id = @s", ("s", sku)) == 0,
+            Timeout, "last_pushed forgets the deleted variant");
     }
 
     [Fact]
