@@ -39,6 +39,14 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("would resync 1 product(s)", output, StringComparison.Ordinal);
         Assert.Equal(0L, await _feedSync.PendingAsync());
         Assert.Equal(calls, _feedSync.Emulator.CallCount);
+
+        var pushed = await _feedSync.Database.ScalarAsync<long>("SELECT count(DISTINCT product_key) FROM feedsync.push_log");
+        var (sinceExit, sinceOutput, _) = await RunAsync("resync", "--since", DateTimeOffset.UtcNow.AddHours(-1).ToString("O"), "--dry-run");
+        Assert.Equal(CliApp.Ok, sinceExit);
+        Assert.Contains($"would resync {pushed} product(s)", sinceOutput, StringComparison.Ordinal);
+        var (futureExit, _, _) = await RunAsync("resync", "--since", DateTimeOffset.UtcNow.AddHours(1).ToString("O"), "--dry-run");
+        Assert.Equal(CliApp.Failed, futureExit);
+        Assert.Equal(0L, await _feedSync.PendingAsync());
     }
 
     [Fact]
