@@ -32,6 +32,9 @@ internal sealed class FeedSyncHarness : IAsyncDisposable
 
     public MerchantEmulator.MerchantEmulator Emulator { get; }
 
+    /// <summary>The configuration this test's FeedSync runs with (also handed to FeedSync child processes).</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _overrides;
+
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("FeedSync is not running.");
 
     /// <summary>A database with the demo catalog seeded with <paramref name="variants"/> variants; FeedSync not started yet.</summary>
