@@ -174,4 +174,37 @@ public sealed class CaptureModeTests
             TimeSpan.FromSeconds(30),
             "recorded change-log rows are pruned");
     }
+
+    [Fact]
+    public async Task TriggerMode_InstalledOnceByTheOwner_RunsAsALeastPrivilegeRole()
+    {
+        var (feedSync, capture) = await StartAsync("Trigger");
+        await using var _ = feedSync;
+        await capture.DisposeAsync();
+        var role = "trig_" + feedSync.Database.Name;
+        // The grants of deploy/catalog-role-trigger.sql.
+        await feedSync.Database.ExecuteAsync($"""
+            CREATE ROLE {role} LOGIN;
+            GRANT USAGE ON SCHEMA catalog TO {role};
+            GRANT SELECT ON ALL TABLES IN SCHEMA catalog TO {role};
+            GRANT USAGE ON SCHEMA feedsync_capture TO {role};
+            GRANT SELECT, DELETE ON feedsync_capture.change_log TO {role};
+            """);
+        try
+        {
+            var limited = new NpgsqlConnectionStringBuilder(feedSync.Database.ConnectionString) { Username = role }.ConnectionString;
+            await using var limitedCapture = await CaptureHost.StartAsync(feedSync, new Dictionary<string, string?> { ["FeedSync:Catalog:ConnectionString"] = limited });
+            var id = (await VariantIdsAsync(feedSync, 1))[0].ToString();
+
+            await feedSync.Database.ExecuteAsync($"UPDATE catalog.stock SET quantity = quantity + 1 WHERE variant_id = {id}");
+
+            var pending = await limitedCapture.WaitForPendingAsync([id]);
+            Assert.Equal([id], pending);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await feedSync.Database.ExecuteAsync($"DROP OWNED BY {role}; DROP ROLE {role}");
+        }
+    }
 }

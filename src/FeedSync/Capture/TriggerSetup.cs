@@ -25,6 +25,12 @@ internal sealed partial class TriggerSetup(Databases databases, IOptions<Catalog
     public async Task<IReadOnlyList<TrackedTable>> EnsureAsync(CancellationToken cancellationToken)
     {
         await using var connection = await databases.Catalog.OpenConnectionAsync(cancellationToken);
+        if (await IsInstalledAsync(connection, cancellationToken))
+        {
+            // Nothing to change: a least-privilege runtime role that cannot run the DDL below still starts.
+            return [];
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var installed = new List<TrackedTable>();
         try
@@ -87,13 +93,44 @@ internal sealed partial class TriggerSetup(Databases databases, IOptions<Catalog
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The row trigger function for one table: logs the needed columns of OLD and/or NEW (both when an update changes them).</summary>
-    private static string RowFunctionSql(TrackedTable table, string function)
+    /// <summary>True when the log exists and every tracked table has both triggers and an up-to-date row function.</summary>
+    private async Task<bool> IsInstalledAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using (var log = new NpgsqlCommand($"SELECT to_regclass('{Schema}.change_log') IS NOT NULL", connection))
+        {
+            if (!(bool)(await log.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return false;
+            }
+        }
+
+        foreach (var table in _tables)
+        {
+            await using var source = new NpgsqlCommand(
+                "SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = @schema AND p.proname = @name", connection);
+            source.Parameters.AddWithValue("schema", Schema);
+            source.Parameters.AddWithValue("name", FunctionName(table)[(Schema.Length + 1)..]);
+            if (await source.ExecuteScalarAsync(cancellationToken) is not string body || body.Trim() != RowFunctionBody(table).Trim()
+                || !await HasTriggersAsync(connection, null, table, cancellationToken))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string RowFunctionSql(TrackedTable table, string function) => $"""
+        CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn${RowFunctionBody(table)}$fn$;
+        """;
+
+    /// <summary>The row trigger function's body for one table: logs the needed columns of OLD and/or NEW (both when an update changes them).</summary>
+    private static string RowFunctionBody(TrackedTable table)
     {
         string Values(string row) => "ARRAY[" + string.Join(", ", table.Columns.Select(c => $"{row}.{SqlIdentifier.QuoteColumn(c)}::text")) + "]::text[]";
         return $"""
-            CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
-            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+
             BEGIN
                 IF TG_OP <> 'INSERT' THEN
                     INSERT INTO {Schema}.change_log (table_schema, table_name, key_values) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, {Values("OLD")});
@@ -102,7 +139,8 @@ internal sealed partial class TriggerSetup(Databases databases, IOptions<Catalog
                     INSERT INTO {Schema}.change_log (table_schema, table_name, key_values) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, {Values("NEW")});
                 END IF;
                 RETURN NULL;
-            END $fn$;
+            END
+
             """;
     }
 
@@ -113,7 +151,7 @@ internal sealed partial class TriggerSetup(Databases databases, IOptions<Catalog
         return $"{Schema}.log_{hash}";
     }
 
-    private static async Task<bool> HasTriggersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TrackedTable table, CancellationToken cancellationToken)
+    private static async Task<bool> HasTriggersAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, TrackedTable table, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -26,9 +26,15 @@ internal sealed class CaptureHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<CaptureHost> StartAsync(FeedSyncHarness feedSync)
+    public static async Task<CaptureHost> StartAsync(FeedSyncHarness feedSync, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var app = feedSync.Build();
+        var overrides = new Dictionary<string, string?>(feedSync.Settings);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            overrides[key] = value;
+        }
+
+        var app = FeedSyncApp.BuildHost(new HostSettings { ConfigFiles = [global::FeedSync.Demo.DemoCatalog.ConfigFile], Overrides = overrides });
         await app.Services.GetRequiredService<StateMigrator>().MigrateAsync(CancellationToken.None);
         var capture = app.Services.GetServices<IHostedService>().Single(s => s is LogicalReplicationCapture or TriggerCapture);
         await capture.StartAsync(CancellationToken.None);
