@@ -207,4 +207,24 @@ public sealed class CaptureModeTests
             await feedSync.Database.ExecuteAsync($"DROP OWNED BY {role}; DROP ROLE {role}");
         }
     }
+
+    [Fact]
+    public async Task TriggerMode_APositionAheadOfTheCatalogsTransactionCounter_ResyncsEverything()
+    {
+        var (feedSync, capture) = await StartAsync("Trigger");
+        await using var _ = feedSync;
+        await capture.DisposeAsync();
+        var all = (await VariantIdsAsync(feedSync, 1_000)).Select(id => id.ToString()).ToList();
+        // As after restoring the catalog into a new cluster: the recorded position is beyond any xid the server has handed out.
+        await feedSync.Database.ExecuteAsync("UPDATE feedsync.capture_cursor SET xid = 1000000000000");
+
+        await using var restarted = await CaptureHost.StartAsync(feedSync);
+
+        var pending = await restarted.WaitForPendingAsync(all);
+        Assert.True(pending.IsSupersetOf(all));
+        var id = all[0];
+        await feedSync.Database.ExecuteAsync("DELETE FROM feedsync.pending");
+        await feedSync.Database.ExecuteAsync($"UPDATE catalog.stock SET quantity = quantity + 1 WHERE variant_id = {id}");
+        Assert.Equal([id], await restarted.WaitForPendingAsync([id]));
+    }
 }

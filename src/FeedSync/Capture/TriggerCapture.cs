@@ -58,12 +58,28 @@ internal sealed partial class TriggerCapture(
     {
         var installed = await setup.EnsureAsync(cancellationToken);
         var cursor = await ReadCursorAsync(cancellationToken);
-        if (installed.Count > 0 || cursor is null)
+        string? why = null;
+        if (cursor is { } recorded && await NextXidAsync(cancellationToken) <= recorded.Xid)
+        {
+            // The counter is behind the position: a restored or different server. Its xids would sort before the cursor and be skipped.
+            why = "the catalog's transaction counter is behind the recorded change-log position (restored or replaced database)";
+            cursor = null;
+            await using var stale = databases.Catalog.CreateCommand($"DELETE FROM {TriggerSetup.Schema}.change_log WHERE xid >= pg_snapshot_xmax(pg_current_snapshot())");
+            await stale.ExecuteNonQueryAsync(cancellationToken);
+        }
+        else if (cursor is null)
+        {
+            why = "trigger capture starts without a recorded position";
+        }
+        else if (installed.Count > 0)
+        {
+            why = $"capture triggers were missing on {string.Join(", ", installed.Select(t => t.Table))}";
+        }
+
+        if (why is not null)
         {
             // Read after the triggers committed: anything the read misses is in the log, so the two overlap and never gap.
-            await fullResync.MarkAllDirtyAsync(
-                cursor is null ? "trigger capture starts without a recorded position" : $"capture triggers were missing on {string.Join(", ", installed.Select(t => t.Table))}",
-                cancellationToken);
+            await fullResync.MarkAllDirtyAsync(why, cancellationToken);
             dispatcher.Signal();
         }
 
@@ -146,6 +162,12 @@ internal sealed partial class TriggerCapture(
         }
 
         return (rows, truncated, last, count);
+    }
+
+    private async Task<long> NextXidAsync(CancellationToken cancellationToken)
+    {
+        await using var command = databases.Catalog.CreateCommand("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private async Task PruneAsync((long Xid, long Seq) cursor, CancellationToken cancellationToken)
