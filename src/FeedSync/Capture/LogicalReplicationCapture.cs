@@ -136,8 +136,10 @@ internal sealed partial class LogicalReplicationCapture(
         var rows = new List<CapturedRow>();
         var truncated = new List<TrackedTable>();
         var slot = new PgOutputReplicationSlot(_options.SlotName);
-        // messages: true delivers the heartbeat's logical message (PG ≥ 14); protocol V1 is enough for it.
-        var streamOptions = new PgOutputReplicationOptions(_options.PublicationName, PgOutputProtocolVersion.V1, messages: true);
+        // messages: true delivers the heartbeat's logical message; pgoutput knows the option from PG 14 (protocol V1 is enough).
+        // On PG 13 the stream runs without it and the heartbeat only writes, so a quiet slot advances with the next tracked change.
+        var messages = replication.PostgreSqlVersion.Major >= 14;
+        var streamOptions = new PgOutputReplicationOptions(_options.PublicationName, PgOutputProtocolVersion.V1, messages: messages ? true : null);
         LogStreaming(_options.SlotName, _options.PublicationName);
 
         await foreach (var message in replication.StartReplication(slot, streamOptions, cancellationToken))
