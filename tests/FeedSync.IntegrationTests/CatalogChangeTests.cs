@@ -125,10 +125,11 @@ public sealed class CatalogChangeTests : IAsyncLifetime
         await Wait.UntilAsync(() => _feedSync.Emulator.Products.Keys.All(k => !k.EndsWith("~" + sku, StringComparison.Ordinal)), Timeout, "the variant is gone from the emulator");
 
         Assert.Contains(_feedSync.Emulator.Requests, r => r.Method == "DELETE");
-
-        // The emulator answers before FeedSync commits what it learned; wait for that commit.
-        await Wait.UntilAsync(async () => await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.last_pushed WHERE offer_id = @s", ("s", sku)) == 0,
-            Timeout, "last_pushed forgets the deleted variant");
+        // The emulator forgets the product when it answers; FeedSync records that answer a moment later.
+        await Wait.UntilAsync(
+            async () => await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.last_pushed WHERE offer_id = @s", ("s", sku)) == 0,
+            Timeout,
+            "the deletion is recorded in last_pushed");
     }
 
     [Fact]

@@ -1,11 +1,23 @@
 namespace FeedSync.Capture;
 
+/// <summary>How catalog changes are detected.</summary>
+internal enum CaptureMode
+{
+    /// <summary>Logical decoding (<c>pgoutput</c>): no write footprint on the catalog; needs wal_level = logical and REPLICATION.</summary>
+    LogicalReplication,
+
+    /// <summary>AFTER triggers write a change log that FeedSync polls: works on any PostgreSQL ≥ 13 without replication rights.</summary>
+    Trigger,
+}
+
 /// <summary><c>FeedSync:Capture</c>: how catalog changes are detected.</summary>
 internal sealed class CaptureOptions
 {
     public const string Section = "FeedSync:Capture";
 
     public bool Enabled { get; set; } = true;
+
+    public CaptureMode Mode { get; set; } = CaptureMode.LogicalReplication;
 
     public string SlotName { get; set; } = "feedsync";
 
@@ -16,4 +28,22 @@ internal sealed class CaptureOptions
 
     /// <summary>Wait before reconnecting after the replication connection fails.</summary>
     public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a standby instance retries to become the capture leader (failover takes at most this long after the leader's connection drops).</summary>
+    public TimeSpan LeaderRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often an empty logical message is written so a quiet catalog still lets the slot advance (Logical mode).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the slot's health (wal_status, retained WAL, lag) is read and logged (Logical mode).</summary>
+    public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Retained WAL above which the slot is reported as degraded.</summary>
+    public long WarnRetainedBytes { get; set; } = 1L << 30;
+
+    /// <summary>How often the trigger change log is polled (Trigger mode).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Change-log rows read per poll (Trigger mode).</summary>
+    public int PollBatchSize { get; set; } = 10_000;
 }

@@ -13,12 +13,13 @@ internal sealed partial class FullResync(Databases databases, FeedView feedView,
 {
     private const int ChunkSize = 10_000;
 
-    public async Task<long> MarkAllDirtyAsync(string why, CancellationToken cancellationToken)
+    /// <param name="snapshotName">Read the view as of this exported snapshot (a new slot's start point), or null for now.</param>
+    public async Task<long> MarkAllDirtyAsync(string why, CancellationToken cancellationToken, string? snapshotName = null)
     {
         LogStarting(why);
         long marked = 0;
         var chunk = new List<string>(ChunkSize);
-        await foreach (var key in feedView.ReadAllKeysAsync(cancellationToken).WithCancellation(cancellationToken))
+        await foreach (var key in feedView.ReadAllKeysAsync(snapshotName, cancellationToken).WithCancellation(cancellationToken))
         {
             chunk.Add(key);
             if (chunk.Count == ChunkSize)

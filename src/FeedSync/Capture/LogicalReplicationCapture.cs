@@ -15,19 +15,22 @@ namespace FeedSync.Capture;
 /// Streams the catalog's changes through logical decoding (<c>pgoutput</c>) and records the touched product
 /// keys in <c>feedsync.pending</c>. A source transaction's end LSN is acknowledged only after the pending rows
 /// for it have committed, so a crash at any point means redelivery, never loss. One reader decodes messages;
-/// one writer batches whatever transactions have arrived into a single state-database commit.
+/// one writer batches whatever transactions have arrived into a single state-database commit. A heartbeat
+/// message lets the slot advance while the tracked tables are quiet, and the slot's health is read on a timer.
 /// </summary>
 internal sealed partial class LogicalReplicationCapture(
     Databases databases,
     ReplicationSetup setup,
-    KeyResolver keyResolver,
-    PendingQueue queue,
-    FullResync fullResync,
+    CaptureLeader leader,
+    CaptureRecorder recorder,
+    SlotHealth health,
     PushDispatcher dispatcher,
     IOptions<CaptureOptions> captureOptions,
     IOptions<CatalogOptions> catalogOptions,
     ILogger<LogicalReplicationCapture> logger) : BackgroundService
 {
+    internal const string HeartbeatPrefix = "feedsync-heartbeat";
+
     private readonly CaptureOptions _options = captureOptions.Value;
     private readonly IReadOnlyList<TrackedTable> _tables = TrackedTable.From(catalogOptions.Value);
 
@@ -37,10 +40,9 @@ internal sealed partial class LogicalReplicationCapture(
         {
             try
             {
-                await using var leaderLock = await AcquireLeadershipAsync(stoppingToken);
+                await using var leaderLock = await leader.AcquireAsync(stoppingToken);
                 if (await setup.EnsureAsync(stoppingToken))
                 {
-                    await fullResync.MarkAllDirtyAsync("the replication slot was just created", stoppingToken);
                     dispatcher.Signal();
                 }
 
@@ -55,6 +57,16 @@ internal sealed partial class LogicalReplicationCapture(
                 LogSetupProblem(ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(30), stoppingToken);
             }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.ObjectInUse)
+            {
+                // Typically the previous leader's walsender has not noticed its client died yet; it goes away on its own.
+                LogSlotHeld(_options.SlotName, ex.MessageText, _options.ReconnectDelay.TotalSeconds);
+                await Task.Delay(_options.ReconnectDelay, stoppingToken);
+            }
+            catch (SlotGoneException ex)
+            {
+                LogSlotGone(ex.Message);
+            }
             catch (Exception ex)
             {
                 LogStreamFailed(ex, _options.ReconnectDelay.TotalSeconds);
@@ -63,79 +75,60 @@ internal sealed partial class LogicalReplicationCapture(
         }
     }
 
-    /// <summary>
-    /// Only one process may read a slot. The holder of this advisory lock (on a connection kept open while
-    /// capturing) is the capture leader; others wait and take over when its connection drops.
-    /// </summary>
-    private async Task<NpgsqlConnection> AcquireLeadershipAsync(CancellationToken cancellationToken)
-    {
-        var connection = await databases.Catalog.OpenConnectionAsync(cancellationToken);
-        var logged = false;
-        while (true)
-        {
-            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext('feedsync-capture:' || @slot))", connection);
-            command.Parameters.AddWithValue("slot", _options.SlotName);
-            if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
-            {
-                LogLeader(_options.SlotName);
-                return connection;
-            }
-
-            if (!logged)
-            {
-                LogStandby(_options.SlotName);
-                logged = true;
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-        }
-    }
-
     private async Task StreamAsync(CancellationToken stoppingToken)
     {
-        await using var replication = new LogicalReplicationConnection(databases.Catalog.ConnectionString);
+        await using var replication = await ReplicationSetup.OpenReplicationAsync(databases.Catalog.ConnectionString, stoppingToken);
         replication.WalReceiverStatusInterval = _options.StatusInterval;
-        await replication.Open(stoppingToken);
 
         using var streamFailed = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var transactions = Channel.CreateBounded<CapturedTransaction>(new BoundedChannelOptions(10_000) { SingleReader = true, SingleWriter = true });
-        var writer = Task.Run(
-            async () =>
-            {
-                try
-                {
-                    await WriteAsync(transactions.Reader, replication, streamFailed.Token);
-                }
-                catch
-                {
-                    // A failed write must stop the reader too; the stream restarts from the last acknowledged LSN.
-                    await streamFailed.CancelAsync();
-                    throw;
-                }
-            },
-            CancellationToken.None);
+        var helpers = new[]
+        {
+            Guard(() => WriteAsync(transactions.Reader, replication, streamFailed.Token), streamFailed),
+            Guard(() => HeartbeatAsync(streamFailed.Token), streamFailed),
+            Guard(() => WatchSlotAsync(streamFailed.Token), streamFailed),
+        };
         try
         {
             await ReadAsync(replication, transactions.Writer, streamFailed.Token);
         }
-        catch (OperationCanceledException) when (writer.IsFaulted)
+        catch (OperationCanceledException) when (helpers.Any(h => h.IsFaulted))
         {
-            // Reported below from the writer's own exception.
+            // Reported below from the helper's own exception.
         }
         finally
         {
             transactions.Writer.TryComplete();
             await streamFailed.CancelAsync();
-            try
+            foreach (var helper in helpers)
             {
-                await writer;
-            }
-            catch (OperationCanceledException)
-            {
-                // The reader's failure (or shutdown) is the one that matters.
+                try
+                {
+                    await helper;
+                }
+                catch (OperationCanceledException)
+                {
+                    // The reader's failure (or shutdown) is the one that matters.
+                }
             }
         }
     }
+
+    /// <summary>A failed helper must stop the reader too; the stream restarts from the last acknowledged LSN.</summary>
+    private static Task Guard(Func<Task> helper, CancellationTokenSource streamFailed) => Task.Run(
+        async () =>
+        {
+            try
+            {
+                await helper();
+            }
+            catch
+            {
+                await streamFailed.CancelAsync();
+                throw;
+            }
+        },
+        CancellationToken.None);
 
     private async Task ReadAsync(LogicalReplicationConnection replication, ChannelWriter<CapturedTransaction> output, CancellationToken cancellationToken)
     {
@@ -143,7 +136,10 @@ internal sealed partial class LogicalReplicationCapture(
         var rows = new List<CapturedRow>();
         var truncated = new List<TrackedTable>();
         var slot = new PgOutputReplicationSlot(_options.SlotName);
-        var streamOptions = new PgOutputReplicationOptions(_options.PublicationName, PgOutputProtocolVersion.V1);
+        // messages: true delivers the heartbeat's logical message; pgoutput knows the option from PG 14 (protocol V1 is enough).
+        // On PG 13 the stream runs without it and the heartbeat only writes, so a quiet slot advances with the next tracked change.
+        var messages = replication.PostgreSqlVersion.Major >= 14;
+        var streamOptions = new PgOutputReplicationOptions(_options.PublicationName, PgOutputProtocolVersion.V1, messages: messages ? true : null);
         LogStreaming(_options.SlotName, _options.PublicationName);
 
         await foreach (var message in replication.StartReplication(slot, streamOptions, cancellationToken))
@@ -188,6 +184,10 @@ internal sealed partial class LogicalReplicationCapture(
                     await output.WriteAsync(new CapturedTransaction(rows, truncated, (ulong)commit.TransactionEndLsn), cancellationToken);
                     rows = [];
                     truncated = [];
+                    break;
+                case LogicalDecodingMessage { Prefix: HeartbeatPrefix } heartbeat:
+                    // Decoded in WAL order, so every commit before it is already queued: acknowledging it after them loses nothing.
+                    await output.WriteAsync(new CapturedTransaction([], [], (ulong)heartbeat.WalEnd), cancellationToken);
                     break;
             }
         }
@@ -243,53 +243,92 @@ internal sealed partial class LogicalReplicationCapture(
                 batch.Add(transaction);
             }
 
-            var keys = await keyResolver.ResolveAsync(batch.SelectMany(t => t.Rows), cancellationToken);
-            foreach (var table in batch.SelectMany(t => t.Truncated).Distinct())
-            {
-                await fullResync.MarkAllDirtyAsync($"{table.Table} was truncated", cancellationToken);
-            }
-
             var endLsn = batch[^1].EndLsn;
-            await using (var connection = await databases.State.OpenConnectionAsync(cancellationToken))
-            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
-            {
-                await queue.MarkDirtyAsync(keys, connection, transaction, cancellationToken);
-                await using var checkpoint = new NpgsqlCommand("""
-                    INSERT INTO feedsync.capture_checkpoint (slot_name, confirmed_lsn, updated_at) VALUES (@slot, @lsn, now())
-                    ON CONFLICT (slot_name) DO UPDATE SET confirmed_lsn = excluded.confirmed_lsn, updated_at = excluded.updated_at
-                    """, connection, transaction);
-                checkpoint.Parameters.AddWithValue("slot", _options.SlotName);
-                checkpoint.Parameters.AddWithValue("lsn", NpgsqlDbType.PgLsn, new NpgsqlLogSequenceNumber(endLsn));
-                await checkpoint.ExecuteNonQueryAsync(cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-            }
+            await recorder.RecordAsync(
+                batch.SelectMany(t => t.Rows).ToList(),
+                batch.SelectMany(t => t.Truncated),
+                (connection, transaction, ct) => ReplicationSetup.WriteCheckpointAsync(connection, transaction, _options.SlotName, endLsn, ct),
+                cancellationToken);
 
             // Only now is it safe for the server to forget these transactions.
             replication.SetReplicationStatus(new NpgsqlLogSequenceNumber(endLsn));
-            if (keys.Count > 0)
-            {
-                dispatcher.Signal();
-            }
-
-            LogRecorded(batch.Count, keys.Count);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "This instance now captures changes for slot {Slot}")]
-    private partial void LogLeader(string slot);
+    /// <summary>Writes a non-transactional logical message so a quiet catalog still gives the slot something to confirm.</summary>
+    private async Task HeartbeatAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            try
+            {
+                await using var command = databases.Catalog.CreateCommand("SELECT pg_logical_emit_message(false, @prefix, '')");
+                command.Parameters.AddWithValue("prefix", HeartbeatPrefix);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (NpgsqlException ex)
+            {
+                // A missed heartbeat only delays the slot's advance; the stream itself reports real trouble.
+                LogHeartbeatFailed(ex.Message);
+            }
+        }
+    }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Another instance captures slot {Slot}; standing by to take over")]
-    private partial void LogStandby(string slot);
+    /// <summary>Reads the slot's health on a timer: logs it, keeps it for the health check, and restarts on a lost or missing slot.</summary>
+    private async Task WatchSlotAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.HealthInterval);
+        do
+        {
+            var status = await SlotHealth.ReadAsync(databases.Catalog, _options.SlotName, cancellationToken);
+            health.Record(status);
+            if (status is null)
+            {
+                throw new SlotGoneException($"replication slot {_options.SlotName} disappeared while streaming; recreating it and resyncing");
+            }
+
+            if (status.IsLost)
+            {
+                throw new SlotGoneException($"replication slot {_options.SlotName} was invalidated (wal_status lost); recreating it and resyncing");
+            }
+
+            if (status.AtRisk || status.RetainedBytes > _options.WarnRetainedBytes)
+            {
+                LogSlotAtRisk(status.SlotName, status.WalStatus, status.RetainedBytes, status.SafeWalBytes);
+            }
+            else
+            {
+                LogSlotHealth(status.SlotName, status.WalStatus, status.RetainedBytes, status.LagBytes);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(cancellationToken));
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Streaming changes from slot {Slot}, publication {Publication}")]
     private partial void LogStreaming(string slot, string publication);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Recorded {Transactions} source transactions touching {Keys} products")]
-    private partial void LogRecorded(int transactions, int keys);
-
     [LoggerMessage(Level = LogLevel.Error, Message = "Capture cannot start: {Problem}")]
     private partial void LogSetupProblem(string problem);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication slot {Slot} is held by another process ({Detail}); retrying in {Seconds} s")]
+    private partial void LogSlotHeld(string slot, string detail, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Capture restarts: {Why}")]
+    private partial void LogSlotGone(string why);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Change stream failed; reconnecting in {Seconds} s (unacknowledged changes are delivered again)")]
     private partial void LogStreamFailed(Exception exception, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Capture heartbeat failed: {Problem}")]
+    private partial void LogHeartbeatFailed(string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication slot {Slot} is at risk: wal_status {WalStatus}, retains {RetainedBytes} bytes of WAL, {SafeBytes} bytes left before the server may discard it")]
+    private partial void LogSlotAtRisk(string slot, string? walStatus, long? retainedBytes, long? safeBytes);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Replication slot {Slot}: wal_status {WalStatus}, retains {RetainedBytes} bytes, {LagBytes} bytes not yet confirmed")]
+    private partial void LogSlotHealth(string slot, string? walStatus, long? retainedBytes, long? lagBytes);
 }
+
+/// <summary>The slot vanished or was invalidated while streaming; capture restarts, which recreates it and resyncs.</summary>
+internal sealed class SlotGoneException(string message) : Exception(message);

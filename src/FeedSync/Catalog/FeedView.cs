@@ -42,11 +42,27 @@ internal sealed partial class FeedView(Databases databases, IOptions<CatalogOpti
         return rows;
     }
 
+    /// <summary>Every distinct product key in the view, in the current snapshot.</summary>
+    public IAsyncEnumerable<string> ReadAllKeysAsync(CancellationToken cancellationToken) => ReadAllKeysAsync(null, cancellationToken);
+
     /// <summary>Every distinct product key in the view, streamed (the catalog is never held in memory).</summary>
-    public async IAsyncEnumerable<string> ReadAllKeysAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <param name="snapshotName">An exported snapshot (a new replication slot's start point) to read the view as of, or null for now.</param>
+    public async IAsyncEnumerable<string> ReadAllKeysAsync(string? snapshotName, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await databases.Catalog.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        if (snapshotName is not null)
+        {
+            // SET TRANSACTION SNAPSHOT takes no parameters; the name comes from the server and is checked to be hex and dashes.
+            if (!SnapshotNamePattern().IsMatch(snapshotName))
+            {
+                throw new ArgumentException($"Unexpected snapshot name '{snapshotName}'.", nameof(snapshotName));
+            }
+
+            await using var use = new NpgsqlCommand($"SET TRANSACTION SNAPSHOT '{snapshotName}'", connection, transaction);
+            await use.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using var command = new NpgsqlCommand($"SELECT DISTINCT product_key::text FROM {_view.Quoted}", connection, transaction);
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -54,6 +70,9 @@ internal sealed partial class FeedView(Databases databases, IOptions<CatalogOpti
             yield return reader.GetString(0);
         }
     }
+
+    [GeneratedRegex("^[0-9A-Fa-f-]+$")]
+    private static partial Regex SnapshotNamePattern();
 
     private static FeedRow ReadRow(NpgsqlDataReader reader)
     {

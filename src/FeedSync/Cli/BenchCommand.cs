@@ -49,9 +49,22 @@ internal static class BenchCommand
         var products = new Option<int>("--products") { Description = "Variants in the demo catalog", DefaultValueFactory = _ => 10_000 };
         var rate = new Option<double>("--rate") { Description = "Price changes per second", DefaultValueFactory = _ => 200 };
         var duration = new Option<int>("--duration") { Description = "Seconds of changes", DefaultValueFactory = _ => 60 };
-        var command = new Command("bench", "Measure commit-to-Merchant-API latency and calls per change against the configured endpoint (use the emulator).") { products, rate, duration };
+        var captureOnly = new Option<bool>("--capture-throughput") { Description = "Measure capture alone: row changes per second recorded as pending (no pushes)" };
+        var rowChanges = new Option<int>("--row-changes") { Description = "Row changes for --capture-throughput", DefaultValueFactory = _ => 100_000 };
+        var command = new Command("bench", "Measure commit-to-Merchant-API latency and calls per change against the configured endpoint (use the emulator).") { products, rate, duration, captureOnly, rowChanges };
         command.SetAction((parse, cancellationToken) => CliApp.Guarded(async () =>
         {
+            if (parse.GetValue(captureOnly))
+            {
+                Console.WriteLine(await CaptureBench.RunAsync(
+                    new HostSettings { ConfigFiles = [DemoCatalog.ConfigFile, .. parse.GetValue(configFiles) ?? []] },
+                    parse.GetValue(products),
+                    parse.GetValue(rowChanges),
+                    Console.Out,
+                    cancellationToken));
+                return CliApp.Ok;
+            }
+
             var report = await RunAsync(
                 new HostSettings { ConfigFiles = [DemoCatalog.ConfigFile, .. parse.GetValue(configFiles) ?? []] },
                 new BenchSettings(parse.GetValue(products), parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration))),
@@ -244,7 +257,8 @@ internal static class BenchCommand
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(30))
         {
-            await using var command = databases.State.CreateCommand("SELECT coalesce(max(updated_at) >= @at, false) FROM feedsync.capture_checkpoint");
+            await using var command = databases.State.CreateCommand(
+                "SELECT coalesce(greatest((SELECT max(updated_at) FROM feedsync.capture_checkpoint), (SELECT max(updated_at) FROM feedsync.capture_cursor)) >= @at, false)");
             command.Parameters.AddWithValue("at", committedBy);
             if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
             {

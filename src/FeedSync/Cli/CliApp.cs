@@ -52,10 +52,10 @@ internal static class CliApp
 
     private static Command MigrateCommand()
     {
-        var drop = new Option<bool>("--drop-capture") { Description = "Remove the replication slot and publication instead (stop FeedSync first)" };
+        var drop = new Option<bool>("--drop-capture") { Description = "Remove the replication slot and publication, or the capture triggers (per FeedSync:Capture:Mode), instead (stop FeedSync first)" };
         var stateOnly = new Option<bool>("--state-only") { Description = "Only create or upgrade FeedSync's own schema" };
         var merchantCenter = new Option<bool>("--merchant-center") { Description = "Create a primary API data source in Merchant Center (if FeedSync:MerchantCenter:DataSourceId is empty) and print its id" };
-        var command = new Command("migrate", "Create or upgrade FeedSync's schema and the catalog's publication and replication slot.") { drop, stateOnly, merchantCenter };
+        var command = new Command("migrate", "Create or upgrade FeedSync's schema and the catalog's publication and replication slot (or capture triggers).") { drop, stateOnly, merchantCenter };
         command.SetAction((parse, cancellationToken) => Guarded(async () =>
         {
             if (parse.GetValue(merchantCenter))
@@ -65,11 +65,10 @@ internal static class CliApp
 
             await using var app = FeedSyncApp.BuildHost(new HostSettings { ConfigFiles = parse.GetValue(ConfigFiles) ?? [], RunWorker = false });
             ValidateOptions(app.Services);
-            var setup = app.Services.GetRequiredService<ReplicationSetup>();
+            var setup = app.Services.GetRequiredService<CaptureMigration>();
             if (parse.GetValue(drop))
             {
-                await setup.DropAsync(cancellationToken);
-                Console.WriteLine("Removed the replication slot and publication.");
+                Console.WriteLine(await setup.DropAsync(cancellationToken));
                 return Ok;
             }
 
@@ -77,10 +76,7 @@ internal static class CliApp
             Console.WriteLine("FeedSync state schema is up to date.");
             if (!parse.GetValue(stateOnly))
             {
-                var created = await setup.EnsureAsync(cancellationToken);
-                Console.WriteLine(created
-                    ? "Created the replication slot; the first `feedsync run` re-reads the whole catalog once."
-                    : "Publication and replication slot are in place.");
+                Console.WriteLine(await setup.EnsureAsync(cancellationToken));
             }
 
             return Ok;

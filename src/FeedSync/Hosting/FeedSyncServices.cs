@@ -21,7 +21,7 @@ internal static class FeedSyncServices
         AddValidatedOptions<StateOptions, StateOptionsValidator>(services, configuration, StateOptions.Section);
         AddValidatedOptions<MerchantCenterOptions, MerchantCenterOptionsValidator>(services, configuration, MerchantCenterOptions.Section);
         AddValidatedOptions<PushOptions, PushOptionsValidator>(services, configuration, PushOptions.Section);
-        services.AddOptions<CaptureOptions>().Bind(configuration.GetSection(CaptureOptions.Section));
+        services.AddCaptureParts(configuration);
 
         services.AddSingleton(sp => new Databases(
             DataSource(sp.GetRequiredService<IOptions<CatalogOptions>>().Value.ConnectionString, "feedsync-catalog"),
@@ -51,7 +51,7 @@ internal static class FeedSyncServices
     {
         if (configuration.GetSection(CaptureOptions.Section).GetValue(nameof(CaptureOptions.Enabled), true))
         {
-            services.AddHostedService<LogicalReplicationCapture>();
+            services.AddCaptureWorker(configuration);
         }
 
         return services;

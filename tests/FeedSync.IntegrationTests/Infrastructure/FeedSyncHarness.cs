@@ -38,10 +38,10 @@ internal sealed class FeedSyncHarness : IAsyncDisposable
 
     public MerchantEmulator.MerchantEmulator Emulator { get; }
 
-    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("FeedSync is not running.");
-
-    /// <summary>The settings this harness runs FeedSync with (CLI tests write them to a --config file).</summary>
+    /// <summary>The configuration this test's FeedSync runs with (CLI tests write it to a --config file; child processes get it as environment).</summary>
     public IReadOnlyDictionary<string, string?> Settings => _overrides;
+
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("FeedSync is not running.");
 
     /// <summary>The dashboard's base address, e.g. <c>http://127.0.0.1:41234</c>, once started.</summary>
     public string BaseUrl => _app?.Urls.First() ?? throw new InvalidOperationException("FeedSync is not running.");

@@ -1,0 +1,57 @@
+using FeedSync.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace FeedSync.Capture;
+
+/// <summary>
+/// Only one process may capture (a slot has one reader; a change-log cursor has one writer). The holder of a
+/// session advisory lock on the catalog, taken on a connection kept open while capturing, is the leader;
+/// others retry and take over as soon as its connection drops (a killed process drops it at once).
+/// </summary>
+internal sealed partial class CaptureLeader(Databases databases, IOptions<CaptureOptions> options, ILogger<CaptureLeader> logger)
+{
+    private readonly CaptureOptions _options = options.Value;
+
+    /// <summary>The name the lock and the checkpoint are keyed by: the slot in Logical mode, a fixed name in Trigger mode.</summary>
+    public string Source => _options.Mode == CaptureMode.Trigger ? "trigger:" + _options.SlotName : _options.SlotName;
+
+    /// <summary>Waits until this instance leads; dispose the returned connection to step down.</summary>
+    public async Task<NpgsqlConnection> AcquireAsync(CancellationToken cancellationToken)
+    {
+        var connection = await databases.Catalog.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var logged = false;
+            while (true)
+            {
+                await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext('feedsync-capture:' || @source))", connection);
+                command.Parameters.AddWithValue("source", Source);
+                if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
+                {
+                    LogLeader(Source);
+                    return connection;
+                }
+
+                if (!logged)
+                {
+                    LogStandby(Source);
+                    logged = true;
+                }
+
+                await Task.Delay(_options.LeaderRetryInterval, cancellationToken);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "This instance now captures changes ({Source})")]
+    private partial void LogLeader(string source);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Another instance captures changes ({Source}); standing by to take over")]
+    private partial void LogStandby(string source);
+}
