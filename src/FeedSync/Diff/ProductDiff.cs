@@ -38,6 +38,11 @@ internal static class ProductDiff
             return new PushDecision(PushAction.Insert, identity, current, [], "not pushed before");
         }
 
+        if (last.Payload.Count == 0)
+        {
+            return new PushDecision(PushAction.Insert, identity, current, [], "the outcome of an interrupted push is unknown");
+        }
+
         if (last.ContentHash.Length == 0)
         {
             return new PushDecision(PushAction.Insert, identity, current, [], ForcedResync.Reason);

@@ -49,6 +49,11 @@ internal sealed partial class PushProcessor(
             }
 
             var calls = decisions.Where(d => d.Decision.Action != PushAction.None).ToList();
+            var known = lastPushed.Values.SelectMany(l => l).Select(l => l.Identity).ToHashSet();
+            await PushRecorder.RecordIntentAsync(
+                connection,
+                calls.Where(c => c.Decision.Action == PushAction.Insert && !known.Contains(c.Decision.Identity)).Select(c => (c.ProductKey, c.Decision.Identity)).ToList(),
+                cancellationToken);
             var outcomes = await PushCalls.ExecuteAsync(merchant, calls, cancellationToken);
 
             var releases = claims.Select(claim => ReleaseFor(claim, outcomes)).ToList();

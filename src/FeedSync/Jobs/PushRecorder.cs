@@ -46,6 +46,33 @@ internal static class PushRecorder
         return result;
     }
 
+    /// <summary>
+    /// Before inserting a product Google has never had from us, remember that it may now exist there
+    /// (an empty payload marks the outcome as unknown). If the process dies between Google's answer and
+    /// <see cref="RecordAsync"/>, the next push of that product then knows to insert again, or to delete it
+    /// if it left the view, instead of assuming Google never saw it.
+    /// </summary>
+    public static async Task RecordIntentAsync(NpgsqlConnection connection, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> firstInserts, CancellationToken cancellationToken)
+    {
+        if (firstInserts.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO feedsync.last_pushed (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at)
+            SELECT o, l, f, k, '\x00'::bytea, '{}'::jsonb, 'epoch', 'epoch'
+            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[]) AS r(o, l, f, k)
+            ON CONFLICT (offer_id, content_language, feed_label) DO NOTHING
+            """, connection);
+        foreach (var (name, value) in Identities(firstInserts, withKeys: true))
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public static async Task RecordAsync(
         NpgsqlConnection connection,
         NpgsqlTransaction transaction,
@@ -84,6 +111,13 @@ internal static class PushRecorder
             DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
             """, Identities(deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
+
+        // Google refused a first insert: it holds nothing, so the "outcome unknown" marker can go.
+        var refused = outcomes.Where(o => o.CalledAction == PushAction.Insert && o.Result.Kind == ResultKind.DataError).ToList();
+        batch.BatchCommands.Add(Command("""
+            DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
+            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.payload = '{}'::jsonb
+            """, Identities(refused.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
 
         // Problems that no longer apply: the destination is now valid and in step, or it is gone.
         var cleared = healthy.Concat(deleted.Select(o => (o.ProductKey, o.Decision.Identity))).ToList();

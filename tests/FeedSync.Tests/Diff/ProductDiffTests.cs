@@ -150,6 +150,29 @@ public sealed class ProductDiffTests
     }
 
     [Fact]
+    public void Decide_PreviousPushOutcomeUnknown_InsertsInFull()
+    {
+        var current = Input();
+        var unknown = new LastPushed(current.Identity, "1", [0], new System.Text.Json.Nodes.JsonObject(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+
+        var decision = ProductDiff.Decide(current.Identity, current, unknown);
+
+        Assert.Equal(PushAction.Insert, decision.Action);
+        Assert.Contains("interrupted", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decide_PreviousPushOutcomeUnknownAndRowGone_Deletes()
+    {
+        var identity = Input().Identity;
+        var unknown = new LastPushed(identity, "1", [0], new System.Text.Json.Nodes.JsonObject(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+
+        var decision = ProductDiff.Decide(identity, null, unknown);
+
+        Assert.Equal(PushAction.Delete, decision.Action);
+    }
+
+    [Fact]
     public void Decide_NoPrevious_Insert()
     {
         var current = Input();
