@@ -49,19 +49,23 @@ internal sealed partial class PushProcessor(
             }
 
             var calls = decisions.Where(d => d.Decision.Action != PushAction.None).ToList();
-            var known = lastPushed.Values.SelectMany(l => l).Select(l => l.Identity).ToHashSet();
             await PushRecorder.RecordIntentAsync(
                 connection,
-                calls.Where(c => c.Decision.Action == PushAction.Insert && !known.Contains(c.Decision.Identity)).Select(c => (c.ProductKey, c.Decision.Identity)).ToList(),
+                calls.Where(c => c.Decision.Action is PushAction.Insert or PushAction.Patch).Select(c => (c.ProductKey, c.Decision.Identity)).ToList(),
                 cancellationToken);
             var outcomes = await PushCalls.ExecuteAsync(merchant, calls, cancellationToken);
+            var previous = lastPushed.Values.SelectMany(l => l).Where(l => l.Payload.Count > 0).ToDictionary(l => l.Identity);
+            var restore = outcomes
+                .Where(o => o.CalledAction != PushAction.Delete && NotApplied(o.Result.Kind) && previous.ContainsKey(o.Decision.Identity))
+                .Select(o => previous[o.Decision.Identity])
+                .ToList();
 
             var releases = claims.Select(claim => ReleaseFor(claim, outcomes)).ToList();
             healthy.AddRange(outcomes.Where(o => o.Result.IsSuccess && o.CalledAction != PushAction.Delete).Select(o => (o.ProductKey, o.Decision.Identity)));
 
             await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
             {
-                await PushRecorder.RecordAsync(connection, transaction, outcomes, localProblems, healthy, cancellationToken);
+                await PushRecorder.RecordAsync(connection, transaction, outcomes, localProblems, healthy, cancellationToken, restore);
                 await queue.ReleaseAsync(releases, connection, transaction, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
@@ -90,6 +94,10 @@ internal sealed partial class PushProcessor(
             }
         }
     }
+
+    /// <summary>Answers after which Google certainly did not apply the write (unlike a timeout or a 5xx).</summary>
+    private static bool NotApplied(ResultKind kind) =>
+        kind is ResultKind.DataError or ResultKind.Stale or ResultKind.ConfigurationError or ResultKind.RateLimited or ResultKind.CircuitOpen;
 
     /// <summary>Decides each destination of one product key: current view rows against what was last pushed.</summary>
     private void Plan(

@@ -47,30 +47,46 @@ internal static class PushRecorder
     }
 
     /// <summary>
-    /// Before inserting a product Google has never had from us, remember that it may now exist there
-    /// (an empty payload marks the outcome as unknown). If the process dies between Google's answer and
-    /// <see cref="RecordAsync"/>, the next push of that product then knows to insert again, or to delete it
-    /// if it left the view, instead of assuming Google never saw it.
+    /// Before an insert or patch, mark what FeedSync knows Google holds as in doubt (an empty payload), in
+    /// its own committed transaction. If the process dies between Google's answer and <see cref="RecordAsync"/>,
+    /// the next push of that destination then does a full insert (or a delete if it left the view) instead
+    /// of diffing against a state Google may no longer hold. A destination never pushed gets a marker row.
     /// </summary>
-    public static async Task RecordIntentAsync(NpgsqlConnection connection, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> firstInserts, CancellationToken cancellationToken)
+    public static async Task RecordIntentAsync(NpgsqlConnection connection, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> writes, CancellationToken cancellationToken)
     {
-        if (firstInserts.Count == 0)
+        if (writes.Count == 0)
         {
             return;
         }
 
         await using var command = new NpgsqlCommand("""
-            INSERT INTO feedsync.last_pushed (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at)
+            INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at)
             SELECT o, l, f, k, '\x00'::bytea, '{}'::jsonb, 'epoch', 'epoch'
             FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[]) AS r(o, l, f, k)
-            ON CONFLICT (offer_id, content_language, feed_label) DO NOTHING
+            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE SET content_hash = excluded.content_hash, payload = excluded.payload
             """, connection);
-        foreach (var (name, value) in Identities(firstInserts, withKeys: true))
+        foreach (var (name, value) in Identities(writes, withKeys: true))
         {
             command.Parameters.AddWithValue(name, value);
         }
 
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Puts back what Google holds for writes Google certainly did not apply (rejected, stale, refused,
+    /// over quota, circuit open); a write that timed out or hit a 5xx stays in doubt.
+    /// </summary>
+    public static NpgsqlBatchCommand RestoreCommand(IReadOnlyCollection<LastPushed> previous)
+    {
+        var list = previous.ToList();
+        return Command("""
+            UPDATE feedsync.last_pushed lp SET content_hash = r.h, payload = r.p::jsonb
+            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, h, p)
+            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.payload = '{}'::jsonb
+            """, Identities(list.Select(l => (l.ProductKey, l.Identity)), withKeys: false)
+            .Append(("hashes", list.Select(l => l.ContentHash).ToArray()))
+            .Append(("payloads", list.Select(l => l.Payload.ToJsonString()).ToArray())));
     }
 
     public static async Task RecordAsync(
@@ -79,9 +95,14 @@ internal static class PushRecorder
         IReadOnlyCollection<DestinationOutcome> outcomes,
         IReadOnlyCollection<LocalProblem> localProblems,
         IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> healthy,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IReadOnlyCollection<LastPushed>? restore = null)
     {
         var batch = new NpgsqlBatch(connection, transaction);
+        if (restore is { Count: > 0 })
+        {
+            batch.BatchCommands.Add(RestoreCommand(restore));
+        }
 
         var inserted = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Insert).ToList();
         batch.BatchCommands.Add(Command("""
