@@ -1,6 +1,7 @@
 using FeedSync.Cli;
 using FeedSync.Dashboard;
 using FeedSync.Demo;
+using FeedSync.Freshness;
 using FeedSync.Hosting;
 using Serilog;
 using Serilog.Formatting.Compact;
@@ -40,7 +41,12 @@ namespace FeedSync
                 .AddStartupChecks()
                 .AddFeedSyncCore(builder.Configuration)
                 .AddPushJobs(builder.Configuration, runServer: settings.RunWorker)
-                .AddOperations(builder.Configuration, runWorker: settings.RunWorker);
+                .AddOperations(builder.Configuration, runWorker: settings.RunWorker)
+                .AddFreshness(builder.Configuration, runWorker: settings.RunWorker);
+            if (settings.Time is { } clock)
+            {
+                builder.Services.AddSingleton(clock);
+            }
             if (settings.RunWorker)
             {
                 builder.Services

@@ -88,7 +88,14 @@ internal static partial class ProductMapper
     [GeneratedRegex(@"^\s*(\d+(?:\.\d+)?)\s*(g|kg|oz|lb)\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex WeightPattern();
 
-    public static MappingResult Map(FeedRow row)
+    public static MappingResult Map(FeedRow row) => Map(row, null);
+
+    /// <summary>
+    /// Maps a row as it should read at <paramref name="now"/> (FeedSync's clock): a sale is sent only while it is
+    /// in effect (start &lt;= now &lt; end), so the pushed price flips at the boundary even when the feed view's
+    /// own clock lags or a test drives time. Without <paramref name="now"/> the sale is taken as the view gives it.
+    /// </summary>
+    public static MappingResult Map(FeedRow row, DateTimeOffset? now)
     {
         var problems = new List<string>();
         var identity = ReadIdentity(row, problems);
@@ -99,7 +106,7 @@ internal static partial class ProductMapper
             if (attribute == "availability")
             {
                 // Price and sale sit with availability so a price/stock patch reads naturally in the payload.
-                AddPrices(row, attributes, problems);
+                AddPrices(row, attributes, problems, now);
             }
 
             var value = row[column];
@@ -177,7 +184,7 @@ internal static partial class ProductMapper
     [GeneratedRegex(@"\s+")]
     private static partial Regex WhiteSpace();
 
-    private static void AddPrices(FeedRow row, JsonObject attributes, List<string> problems)
+    private static void AddPrices(FeedRow row, JsonObject attributes, List<string> problems, DateTimeOffset? now)
     {
         var currency = row.Text("currency")?.ToUpperInvariant();
         if (currency is null)
@@ -222,10 +229,7 @@ internal static partial class ProductMapper
             return;
         }
 
-        if (currency is not null && ToPrice(sale, currency, "sale_price", problems) is { } saleNode)
-        {
-            attributes["salePrice"] = saleNode;
-        }
+        var saleNode = currency is not null ? ToPrice(sale, currency, "sale_price", problems) : null;
 
         // Always send the window with the sale price so Google ends the sale on time even if FeedSync is down.
         var start = ReadTimestamp(row, "sale_price_start", problems);
@@ -234,6 +238,17 @@ internal static partial class ProductMapper
         {
             problems.Add("sale_price_end must be after sale_price_start");
             return;
+        }
+
+        if (now is { } at && !Freshness.SaleWindow.IsInEffect(start, end, at))
+        {
+            // Not started yet or already over: the regular price is the truth; the boundary scheduler flips it.
+            return;
+        }
+
+        if (saleNode is not null)
+        {
+            attributes["salePrice"] = saleNode;
         }
 
         var window = new JsonObject();
@@ -450,6 +465,9 @@ internal static partial class ProductMapper
                 return null;
         }
     }
+
+    /// <summary>A timestamp column as FeedSync reads it, or null when missing or unreadable (the mapping reports that).</summary>
+    public static DateTimeOffset? ReadTimestamp(FeedRow row, string column) => ReadTimestamp(row, column, []);
 
     private static DateTimeOffset? ReadTimestamp(FeedRow row, string column, List<string> problems) =>
         row[column] is { } value ? ToTimestamp(column, value, problems) : null;

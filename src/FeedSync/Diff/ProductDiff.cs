@@ -45,6 +45,7 @@ internal static class ProductDiff
 
         if (last.ContentHash.Length == 0)
         {
+            // Emptied by an operator resync or by the expiry refresh: a full insert (it also restarts Google's 30-day expiry clock).
             return new PushDecision(PushAction.Insert, identity, current, [], ForcedResync.Reason);
         }
 

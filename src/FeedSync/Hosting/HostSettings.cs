@@ -14,6 +14,9 @@ internal sealed record HostSettings
     /// <summary>Serve the dashboard and run capture, dispatch and Hangfire workers; false for one-shot verbs.</summary>
     public bool RunWorker { get; init; } = true;
 
+    /// <summary>The clock FeedSync runs on (sale boundaries, budgets); tests pass a fake one. Null: the system clock.</summary>
+    public TimeProvider? Time { get; init; }
+
     /// <summary>Run the demo's gentle stream of catalog changes as well.</summary>
     public double DemoChangesPerSecond { get; init; }
 }

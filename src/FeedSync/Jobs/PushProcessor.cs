@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FeedSync.Catalog;
 using FeedSync.Diff;
+using FeedSync.Freshness;
 using FeedSync.Hosting;
 using FeedSync.Publish;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,8 @@ internal sealed partial class PushProcessor(
     PendingQueue queue,
     FeedView feedView,
     IMerchantCenter merchant,
+    FreshnessGate freshness,
+    TimeProvider time,
     IOptions<PushOptions> pushOptions,
     FeedSyncMetrics metrics,
     ILogger<PushProcessor> logger)
@@ -43,10 +46,14 @@ internal sealed partial class PushProcessor(
             var decisions = new List<(string ProductKey, PushDecision Decision)>();
             var localProblems = new List<LocalProblem>();
             var healthy = new List<(string, ProductIdentity)>();
+            var now = time.GetUtcNow();
             foreach (var key in keys)
             {
-                Plan(key, rows.GetValueOrDefault(key) ?? [], lastPushed.GetValueOrDefault(key) ?? [], decisions, localProblems, healthy);
+                Plan(key, rows.GetValueOrDefault(key) ?? [], lastPushed.GetValueOrDefault(key) ?? [], now, decisions, localProblems, healthy);
             }
+
+            // Boundaries to remember, and cosmetic changes the update budget holds back (turned into no call).
+            var freshnessPlan = await freshness.PlanAsync(connection, keys, rows, lastPushed, decisions, now, cancellationToken);
 
             var calls = decisions.Where(d => d.Decision.Action != PushAction.None).ToList();
             await PushRecorder.RecordIntentAsync(
@@ -66,6 +73,7 @@ internal sealed partial class PushProcessor(
             await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
             {
                 await PushRecorder.RecordAsync(connection, transaction, outcomes, localProblems, healthy, cancellationToken, restore);
+                await freshness.RecordAsync(connection, transaction, freshnessPlan, outcomes, cancellationToken);
                 await queue.ReleaseAsync(releases, connection, transaction, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
@@ -104,6 +112,7 @@ internal sealed partial class PushProcessor(
         string key,
         List<FeedRow> rows,
         List<LastPushed> lastPushed,
+        DateTimeOffset now,
         List<(string, PushDecision)> decisions,
         List<LocalProblem> localProblems,
         List<(string, ProductIdentity)> healthy)
@@ -111,7 +120,7 @@ internal sealed partial class PushProcessor(
         var seen = new HashSet<ProductIdentity>();
         foreach (var row in rows)
         {
-            var mapped = ProductMapper.Map(row);
+            var mapped = ProductMapper.Map(row, now);
             var identity = mapped.Identity ?? new ProductIdentity(row.Text("content_language") ?? "", row.Text("feed_label") ?? "", row.Text("offer_id") ?? "");
             if (!seen.Add(identity))
             {

@@ -88,7 +88,10 @@ internal sealed class FeedSyncHarness : IAsyncDisposable
         return harness;
     }
 
-    public WebApplication Build() => FeedSyncApp.BuildHost(new HostSettings { ConfigFiles = [DemoCatalog.ConfigFile], Overrides = _overrides });
+    /// <summary>The clock FeedSync runs on from the next start (a FakeTimeProvider in freshness tests).</summary>
+    public TimeProvider? Time { get; set; }
+
+    public WebApplication Build() => FeedSyncApp.BuildHost(new HostSettings { ConfigFiles = [DemoCatalog.ConfigFile], Overrides = _overrides, Time = Time });
 
     public async Task StartAsync()
     {
@@ -132,6 +135,9 @@ internal sealed class FeedSyncHarness : IAsyncDisposable
     /// <summary>The product input the emulator holds for a destination, or null.</summary>
     public JsonObject? Held(string offerId, string language = "en", string feedLabel = "US") =>
         Emulator.Products.GetValueOrDefault($"accounts/{AccountId}/productInputs/{language}~{feedLabel}~{offerId}");
+
+    /// <summary>The Merchant API requests the emulator received for one offer id (any destination).</summary>
+    public List<RecordedRequest> RequestsFor(string offerId) => Emulator.Requests.Where(r => r.Path.Contains("/productInputs", StringComparison.Ordinal) && RequestConcerns(r, offerId)).ToList();
 
     public int CallsFor(string offerId) => Emulator.Requests.Count(r => r.Path.Contains("/productInputs", StringComparison.Ordinal) && RequestConcerns(r, offerId));
 

@@ -1,0 +1,124 @@
+using FeedSync.Hosting;
+using FeedSync.Jobs;
+using Microsoft.Extensions.Options;
+
+namespace FeedSync.Freshness;
+
+/// <summary>
+/// Re-evaluates products at their boundaries (sale start/end, availability date, budget slot, refresh slot).
+/// A timer on <see cref="TimeProvider"/> is armed for the earliest stored boundary; when it fires, the due
+/// products are marked pending (due at once) and the push dispatcher is woken, so the pushed price flips within
+/// a second of the instant. Boundaries live in the database: on start every boundary passed while FeedSync was
+/// down is due at once, and any instance may take them (SKIP LOCKED).
+/// </summary>
+internal sealed partial class BoundaryScheduler(
+    Databases databases,
+    PendingQueue queue,
+    PushDispatcher dispatcher,
+    TimeProvider time,
+    IOptions<FreshnessOptions> options,
+    ILogger<BoundaryScheduler> logger) : BackgroundService
+{
+    private const int TakeLimit = 5000;
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromDays(1);
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    /// <summary>Wakes the scheduler (a push learned a boundary that may be earlier than the one it waits for).</summary>
+    public void Signal()
+    {
+        if (_signal.CurrentCount == 0)
+        {
+            try
+            {
+                _signal.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already signalled.
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan? untilNext;
+            try
+            {
+                await RunDueAsync(stoppingToken);
+                await using var connection = await databases.State.OpenConnectionAsync(stoppingToken);
+                var next = await BoundaryStore.NextAsync(connection, stoppingToken);
+                untilNext = next - time.GetUtcNow();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogFailed(ex);
+                untilNext = null;
+            }
+
+            await WaitAsync(untilNext, stoppingToken);
+        }
+    }
+
+    /// <summary>Marks every product whose boundary has passed (by FeedSync's clock) pending; returns how many.</summary>
+    public async Task<int> RunDueAsync(CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (true)
+        {
+            var now = time.GetUtcNow();
+            await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var keys = await BoundaryStore.TakeDueAsync(connection, transaction, now, TakeLimit, cancellationToken);
+            await queue.MarkDirtyAsync(keys, connection, transaction, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            if (keys.Count > 0)
+            {
+                total += keys.Count;
+                LogDue(keys.Count, now);
+                dispatcher.Signal();
+            }
+
+            if (keys.Count < TakeLimit)
+            {
+                return total;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for the next boundary on FeedSync's clock, a signal, or the real-time safety poll, whichever is first.
+    /// The poll also covers a timer armed just after a clock jump (tests) and boundaries another instance learned.
+    /// </summary>
+    private async Task WaitAsync(TimeSpan? untilNext, CancellationToken stoppingToken)
+    {
+        using var waitCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var waits = new List<Task> { _signal.WaitAsync(options.Value.BoundaryPollInterval, waitCancellation.Token) };
+        if (untilNext is { } delay)
+        {
+            // Capped: timers cannot be armed weeks ahead, and re-reading the next boundary daily costs nothing.
+            var capped = delay > MaxTimer ? MaxTimer : delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
+            waits.Add(Task.Delay(capped, time, waitCancellation.Token));
+        }
+
+        await Task.WhenAny(waits);
+        await waitCancellation.CancelAsync();
+        try
+        {
+            await Task.WhenAll(waits);
+        }
+        catch (OperationCanceledException)
+        {
+            // The waits that lost the race were cancelled.
+        }
+
+        stoppingToken.ThrowIfCancellationRequested();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} products reached a boundary at {Now:O}; marked for re-evaluation")]
+    private partial void LogDue(int count, DateTimeOffset now);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Boundary scheduler failed; retrying after the poll interval")]
+    private partial void LogFailed(Exception exception);
+}

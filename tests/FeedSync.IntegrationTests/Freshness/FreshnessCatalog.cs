@@ -1,0 +1,49 @@
+using FeedSync.IntegrationTests.Infrastructure;
+using Npgsql;
+
+namespace FeedSync.IntegrationTests.Freshness;
+
+/// <summary>Catalog helpers for the freshness tests: products free of promotions, promotions with exact windows.</summary>
+internal static class FreshnessCatalog
+{
+    /// <summary>Variants (US destination held by the emulator) of distinct products that are in no promotion.</summary>
+    public static async Task<List<(long ProductId, long VariantId, string Sku)>> PickUnpromotedAsync(FeedSyncHarness feedSync, int count)
+    {
+        var picked = new List<(long, long, string)>();
+        await using var connection = new NpgsqlConnection(feedSync.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT DISTINCT ON (v.product_id) v.product_id, v.id, v.sku FROM catalog.variants v
+            JOIN catalog.prices pr ON pr.variant_id = v.id AND pr.market = 'US'
+            WHERE v.active AND NOT EXISTS (SELECT 1 FROM catalog.promotion_products pp WHERE pp.product_id = v.product_id)
+            ORDER BY v.product_id, v.id
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync() && picked.Count < count)
+        {
+            var sku = reader.GetString(2);
+            if (feedSync.Held(sku) is not null)
+            {
+                picked.Add((reader.GetInt64(0), reader.GetInt64(1), sku));
+            }
+        }
+
+        Assert.Equal(count, picked.Count);
+        return picked;
+    }
+
+    public static Task AddPromotionAsync(FeedSyncHarness feedSync, long productId, DateTimeOffset startsAt, DateTimeOffset endsAt) =>
+        feedSync.Database.ExecuteAsync("""
+            WITH p AS (INSERT INTO catalog.promotions (name, discount_percent, starts_at, ends_at) VALUES ('Test sale', 20, @starts, @ends) RETURNING id)
+            INSERT INTO catalog.promotion_products (promotion_id, product_id) SELECT id, @product FROM p
+            """, ("starts", startsAt), ("ends", endsAt), ("product", productId));
+
+    public static bool HasSalePrice(FeedSyncHarness feedSync, string sku) =>
+        feedSync.Held(sku)?["productAttributes"]?["salePrice"] is not null;
+
+    public static Task<long> BoundariesAsync(FeedSyncHarness feedSync, long variantId, DateTimeOffset at) =>
+        feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.boundaries WHERE product_key = @key AND at = @at", ("key", variantId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("at", at));
+
+    /// <summary>A whole second well ahead of now, so timestamptz (microseconds) holds it exactly.</summary>
+    public static DateTimeOffset WholeSecond(DateTimeOffset at) => new(at.Ticks - (at.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+}
