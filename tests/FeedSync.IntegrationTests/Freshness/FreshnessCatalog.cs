@@ -38,6 +38,43 @@ internal static class FreshnessCatalog
             INSERT INTO catalog.promotion_products (promotion_id, product_id) SELECT id, @product FROM p
             """, ("starts", startsAt), ("ends", endsAt), ("product", productId));
 
+    /// <summary>
+    /// Runs a catalog change and waits until FeedSync has captured it (its checkpoint passed the change's WAL
+    /// position) and evaluated it (nothing pending): a deferral leaves no other trace to wait for.
+    /// </summary>
+    public static async Task ChangeAndWaitEvaluatedAsync(FeedSyncHarness feedSync, string sql, params (string Name, object Value)[] parameters)
+    {
+        string lsn;
+        await using (var connection = new NpgsqlConnection(feedSync.Database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using (var change = new NpgsqlCommand(sql, connection, transaction))
+            {
+                foreach (var (name, value) in parameters)
+                {
+                    change.Parameters.AddWithValue(name, value);
+                }
+
+                await change.ExecuteNonQueryAsync();
+            }
+
+            // Taken inside the transaction: the commit record that capture confirms lies after it.
+            await using (var position = new NpgsqlCommand("SELECT pg_current_wal_insert_lsn()::text", connection, transaction))
+            {
+                lsn = (string)(await position.ExecuteScalarAsync())!;
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        await Wait.UntilAsync(
+            async () => await feedSync.Database.ScalarAsync<bool>("SELECT coalesce(max(confirmed_lsn) >= @lsn::pg_lsn, false) FROM feedsync.capture_checkpoint", ("lsn", lsn))
+                && await feedSync.PendingAsync() == 0,
+            TimeSpan.FromSeconds(30),
+            "the change is captured and evaluated");
+    }
+
     public static bool HasSalePrice(FeedSyncHarness feedSync, string sku) =>
         feedSync.Held(sku)?["productAttributes"]?["salePrice"] is not null;
 

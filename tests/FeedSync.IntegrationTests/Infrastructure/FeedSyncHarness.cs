@@ -178,7 +178,8 @@ internal sealed class FeedSyncHarness : IAsyncDisposable
                     values[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i);
                 }
 
-                var mapped = ProductMapper.Map(new FeedRow(Convert.ToString(values["product_key"], System.Globalization.CultureInfo.InvariantCulture)!, values));
+                // As FeedSync maps it: a sale counts only while it is in effect on FeedSync's clock.
+                var mapped = ProductMapper.Map(new FeedRow(Convert.ToString(values["product_key"], System.Globalization.CultureInfo.InvariantCulture)!, values), (Time ?? TimeProvider.System).GetUtcNow());
                 if (mapped.Input is { } input)
                 {
                     expected[$"accounts/{AccountId}/productInputs/{input.Identity.Id}"] = input.ToJson();

@@ -1,0 +1,67 @@
+using FeedSync.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using static FeedSync.IntegrationTests.Freshness.FreshnessCatalog;
+
+namespace FeedSync.IntegrationTests.Freshness;
+
+/// <summary>Google's update budget on a fake clock: cosmetic edits are coalesced within the budget, critical ones go at once.</summary>
+public sealed class UpdateBudgetTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private FeedSyncHarness _feedSync = null!;
+
+    public async Task InitializeAsync()
+    {
+        _feedSync = await FeedSyncHarness.CreateAsync(variants: 20, new Dictionary<string, string?>
+        {
+            ["FeedSync:Freshness:BoundaryPollInterval"] = "00:00:00.200",
+            ["FeedSync:Freshness:CosmeticPushesPerDay"] = "2",
+        });
+        _feedSync.Time = _clock;
+        await _feedSync.StartAndSyncAsync();
+    }
+
+    public async Task DisposeAsync() => await _feedSync.DisposeAsync();
+
+    [Fact]
+    public async Task TenCosmeticEditsInAnHour_StayWithinTheBudget_EndWithTheFinalContent_WhileAStockOutGoesAtOnce()
+    {
+        var product = (await PickUnpromotedAsync(_feedSync, 1))[0];
+        var before = _feedSync.RequestsFor(product.Sku).Count;
+
+        for (var edit = 1; edit <= 10; edit++)
+        {
+            await ChangeAndWaitEvaluatedAsync(_feedSync, "UPDATE catalog.products SET description = @d WHERE id = @id", ("d", $"Description, edit {edit}"), ("id", product.ProductId));
+            if (edit == 5)
+            {
+                // Critical among the cosmetic edits: goes out at once, on the same fake minute.
+                await _feedSync.Database.ExecuteAsync("UPDATE catalog.stock SET quantity = 0 WHERE variant_id = @v", ("v", product.VariantId));
+                await Wait.UntilAsync(() => Availability() == "OUT_OF_STOCK", Timeout, "the stock-out is pushed at once");
+            }
+
+            _clock.Advance(TimeSpan.FromMinutes(6));
+        }
+
+        // Within the hour: the first cosmetic push and the stock-out, nothing else; the rest waits for the budget.
+        var deferredUntil = await _feedSync.Database.ScalarAsync<DateTime>("SELECT deferred_until FROM feedsync.update_budget WHERE product_key = @k", ("k", Key(product.VariantId)));
+        Assert.True(_feedSync.RequestsFor(product.Sku).Count - before <= 2);
+        Assert.NotEqual("Description, edit 10", Description());
+
+        _clock.SetUtcNow(new DateTimeOffset(DateTime.SpecifyKind(deferredUntil, DateTimeKind.Utc)));
+        await Wait.UntilAsync(() => Description() == "Description, edit 10", Timeout, "the deferred cosmetic change goes out with the final content at its budget slot");
+
+        var calls = _feedSync.RequestsFor(product.Sku).Count - before;
+        var cosmeticPushes = await _feedSync.Database.ScalarAsync<int>("SELECT cardinality(cosmetic_pushes) FROM feedsync.update_budget WHERE product_key = @k", ("k", Key(product.VariantId)));
+        Assert.True(cosmeticPushes <= 2, $"{cosmeticPushes} cosmetic pushes in 24 h");
+        Assert.True(calls <= 3, $"{calls} calls: at most 2 cosmetic pushes and the stock-out");
+        Assert.Equal("OUT_OF_STOCK", Availability());
+        Assert.True(await _feedSync.Database.ScalarAsync<bool>("SELECT deferred_until IS NULL FROM feedsync.update_budget WHERE product_key = @k", ("k", Key(product.VariantId))));
+        Assert.Empty(_feedSync.Emulator.ContractViolations);
+
+        string? Description() => _feedSync.Held(product.Sku)!["productAttributes"]!["description"]?.GetValue<string>();
+        string? Availability() => _feedSync.Held(product.Sku)!["productAttributes"]!["availability"]?.GetValue<string>();
+    }
+
+    private static string Key(long variantId) => variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
