@@ -72,23 +72,6 @@ internal sealed partial class FeedView(Databases databases, IOptions<CatalogOpti
         return rows;
     }
 
-    /// <summary>Which of these product keys the view has at least one row for.</summary>
-    public async Task<HashSet<string>> ExistingKeysAsync(IReadOnlyCollection<string> productKeys, CancellationToken cancellationToken)
-    {
-        var keyType = await KeyTypeAsync(cancellationToken);
-        await using var command = databases.Catalog.CreateCommand(
-            $"SELECT DISTINCT product_key::text FROM {_view.Quoted} WHERE product_key = ANY(CAST(@keys AS {keyType}[]))");
-        command.Parameters.AddWithValue("keys", productKeys.ToArray());
-        var existing = new HashSet<string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            existing.Add(reader.GetString(0));
-        }
-
-        return existing;
-    }
-
     /// <summary>Every distinct product key in the view, streamed (the catalog is never held in memory).</summary>
     /// <param name="snapshotName">An exported snapshot (a new replication slot's start point) to read the view as of, or null for now.</param>
     public async IAsyncEnumerable<string> ReadAllKeysAsync(string? snapshotName, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

@@ -32,6 +32,11 @@ internal sealed partial class Reconciliation(
         var pageSize = options.Value.ReconciliationPageSize;
         long rowsRead = 0, differing = 0;
 
+        // The keys seen in the view go to a session temp table, so finding products that left the view is one
+        // anti-join in the state database instead of a second walk over the view.
+        await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
+        await ExecuteAsync(connection, "DROP TABLE IF EXISTS pg_temp.reconcile_seen; CREATE TEMP TABLE reconcile_seen (product_key text NOT NULL)", cancellationToken);
+
         var page = await feedView.ReadPageAsync(null, pageSize, cancellationToken);
         while (page.Count > 0)
         {
@@ -40,11 +45,12 @@ internal sealed partial class Reconciliation(
             // Read the next page while this one is diffed.
             var next = more ? feedView.ReadPageAsync(after, pageSize, cancellationToken) : Task.FromResult(new List<FeedRow>());
             rowsRead += rows.Count;
-            differing += await DiffPageAsync(rows, cancellationToken);
+            differing += await DiffPageAsync(connection, rows, cancellationToken);
             page = await next;
         }
 
-        var gone = await MarkGoneAsync(pageSize, cancellationToken);
+        var gone = await MarkGoneAsync(connection, cancellationToken);
+        await ExecuteAsync(connection, "DROP TABLE pg_temp.reconcile_seen", cancellationToken);
         var result = new ReconciliationResult(rowsRead, differing, gone, watch.Elapsed);
         LogDone(result.RowsRead, result.ProductsDiffering, result.ProductsGone, (long)result.Elapsed.TotalMilliseconds);
         return result;
@@ -72,19 +78,20 @@ internal sealed partial class Reconciliation(
         return (all.GetValueOrDefault(lastKey) ?? [], lastKey, true);
     }
 
-    private async Task<int> DiffPageAsync(List<FeedRow> rows, CancellationToken cancellationToken)
+    private async Task<int> DiffPageAsync(NpgsqlConnection connection, List<FeedRow> rows, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var keys = rows.Select(r => r.ProductKey).Distinct(StringComparer.Ordinal).ToArray();
+
+        // What Google holds is read while the rows are mapped and hashed on the other cores.
+        var loading = LoadHashesAsync(connection, keys, cancellationToken);
         var mapped = new (ProductIdentity? Identity, byte[]? Hash)[rows.Count];
         Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
             var result = ProductMapper.Map(rows[i], now);
             mapped[i] = (result.Identity, result.IsValid ? result.Input!.ContentHash() : null);
         });
-
-        var keys = rows.Select(r => r.ProductKey).Distinct(StringComparer.Ordinal).ToArray();
-        await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
-        var held = await LoadHashesAsync(connection, keys, cancellationToken);
+        var held = await loading;
 
         var dirty = new HashSet<string>(StringComparer.Ordinal);
         var seen = new HashSet<(string, ProductIdentity)>();
@@ -109,6 +116,16 @@ internal sealed partial class Reconciliation(
         dirty.UnionWith(held.Keys.Where(k => !seen.Contains(k)).Select(k => k.Item1));
 
         var boundaries = rows.SelectMany(r => SaleWindow.UpcomingBoundaries(r, now)).Where(b => b.Kind != BoundaryKind.Recheck).ToList();
+        await using (var copy = await connection.BeginBinaryImportAsync("COPY pg_temp.reconcile_seen (product_key) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            foreach (var key in keys)
+            {
+                await copy.WriteRowAsync(cancellationToken, key);
+            }
+
+            await copy.CompleteAsync(cancellationToken);
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await BoundaryStore.AddAsync(connection, transaction, boundaries, cancellationToken);
         await queue.MarkDirtyAsync(dirty, connection, transaction, cancellationToken);
@@ -122,46 +139,48 @@ internal sealed partial class Reconciliation(
     }
 
     /// <summary>Products Google holds whose key is no longer in the view at all: marked pending, the push deletes them.</summary>
-    private async Task<long> MarkGoneAsync(int pageSize, CancellationToken cancellationToken)
+    private async Task<long> MarkGoneAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
+        await ExecuteAsync(connection, "CREATE INDEX ON pg_temp.reconcile_seen (product_key); ANALYZE pg_temp.reconcile_seen", cancellationToken);
         long gone = 0;
-        string? after = null;
-        while (true)
+        var chunk = new List<string>(5000);
+        await using (var command = new NpgsqlCommand("""
+            SELECT DISTINCT lp.product_key FROM feedsync.last_pushed lp
+            WHERE NOT EXISTS (SELECT 1 FROM pg_temp.reconcile_seen s WHERE s.product_key = lp.product_key)
+            """, connection) { CommandTimeout = 0 })
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            var keys = new List<string>(pageSize);
-            await using (var command = databases.State.CreateCommand(after is null
-                ? "SELECT DISTINCT product_key FROM feedsync.last_pushed ORDER BY product_key LIMIT @limit"
-                : "SELECT DISTINCT product_key FROM feedsync.last_pushed WHERE product_key > @after ORDER BY product_key LIMIT @limit"))
+            while (await reader.ReadAsync(cancellationToken))
             {
-                command.Parameters.AddWithValue("limit", pageSize);
-                if (after is not null)
+                chunk.Add(reader.GetString(0));
+                if (chunk.Count == 5000)
                 {
-                    command.Parameters.AddWithValue("after", after);
-                }
-
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    keys.Add(reader.GetString(0));
+                    gone += await MarkAsync(chunk, cancellationToken);
                 }
             }
-
-            if (keys.Count == 0)
-            {
-                return gone;
-            }
-
-            var existing = await feedView.ExistingKeysAsync(keys, cancellationToken);
-            var missing = keys.Where(k => !existing.Contains(k)).ToList();
-            if (missing.Count > 0)
-            {
-                await queue.MarkDirtyAsync(missing, cancellationToken);
-                dispatcher.Signal();
-                gone += missing.Count;
-            }
-
-            after = keys[^1];
         }
+
+        return gone + await MarkAsync(chunk, cancellationToken);
+    }
+
+    /// <summary>Marks a chunk pending on its own connection (the reconciliation connection may be mid-read).</summary>
+    private async Task<int> MarkAsync(List<string> chunk, CancellationToken cancellationToken)
+    {
+        var count = chunk.Count;
+        if (count > 0)
+        {
+            await queue.MarkDirtyAsync(chunk, cancellationToken);
+            dispatcher.Signal();
+            chunk.Clear();
+        }
+
+        return count;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task<Dictionary<(string, ProductIdentity), byte[]>> LoadHashesAsync(NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)

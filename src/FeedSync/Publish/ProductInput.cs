@@ -78,7 +78,40 @@ internal sealed class ProductInput
     public string ToCanonicalJson() => ToJson().ToJsonString(JsonOptions);
 
     /// <summary>SHA-256 of the canonical JSON: equal hashes mean Google would receive identical content.</summary>
-    public byte[] ContentHash() => SHA256.HashData(Encoding.UTF8.GetBytes(ToCanonicalJson()));
+    /// <remarks>
+    /// Writes the same bytes as <see cref="ToCanonicalJson"/> straight into a buffer, without cloning the
+    /// attributes into a new tree: reconciliation hashes every product of the catalog.
+    /// </remarks>
+    public byte[] ContentHash()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(2048);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("offerId", Identity.OfferId);
+            writer.WriteString("contentLanguage", Identity.ContentLanguage);
+            writer.WriteString("feedLabel", Identity.FeedLabel);
+            writer.WritePropertyName("productAttributes");
+            ProductAttributes.WriteTo(writer);
+            if (CustomAttributes.Count > 0)
+            {
+                writer.WriteStartArray("customAttributes");
+                foreach (var attribute in CustomAttributes)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("name", attribute.Name);
+                    writer.WriteString("value", attribute.Value);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return SHA256.HashData(buffer.WrittenSpan);
+    }
 
     internal static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
 }

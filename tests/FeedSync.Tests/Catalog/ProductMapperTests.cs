@@ -298,6 +298,14 @@ public sealed class ProductMapperTests
     }
 
     [Fact]
+    public void ContentHash_IsTheHashOfTheCanonicalJson()
+    {
+        var input = Input(("description", "Ünïcode \"quoted\" <b>"), ("gtin", "4006381333931, 73513537"), ("shipping_weight", "350 g"), ("season", "SS27"), ("fabric", "linen"));
+
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(input.ToCanonicalJson())), input.ContentHash());
+    }
+
+    [Fact]
     public void Map_SameRowTwice_SameContentHash()
     {
         var first = Input(("gtin", "4006381333931"), ("shipping_weight", "350 g"), ("extra", "x"));

@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using FeedSync.Catalog;
+using FeedSync.Demo;
+using FeedSync.Freshness;
+using FeedSync.Hosting;
+using FeedSync.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace FeedSync.Benchmarks;
+
+/// <summary>
+/// reconcile [--products N] [--drift PERCENT]: seeds N variants, records them all as pushed (as a completed initial
+/// sync would), then times reconciliation with no differences and with PERCENT % of products drifted, sampling the
+/// process's working set during each run. The drifted products are then pushed to the emulator and timed apart.
+/// </summary>
+internal static class ReconciliationBench
+{
+    public static async Task RunAsync(string connectionString, string emulatorUrl, string database, int products, double driftPercent)
+    {
+        await using var app = FeedSyncApp.BuildHost(new HostSettings
+        {
+            RunWorker = false,
+            ConfigFiles = [DemoCatalog.ConfigFile],
+            Overrides = new Dictionary<string, string?>
+            {
+                ["FeedSync:Catalog:ConnectionString"] = connectionString,
+                ["FeedSync:State:ConnectionString"] = connectionString,
+                ["FeedSync:MerchantCenter:Endpoint"] = emulatorUrl,
+                ["FeedSync:MerchantCenter:AccountId"] = "1234567",
+                ["FeedSync:MerchantCenter:DataSourceId"] = "7654321",
+                ["FeedSync:Capture:SlotName"] = database,
+                ["Serilog:MinimumLevel:Default"] = "Warning",
+                ["Serilog:MinimumLevel:Override:FeedSync.Jobs.PushProcessor"] = "Error",
+            },
+        });
+        var services = app.Services;
+        await services.GetRequiredService<StateMigrator>().MigrateAsync(CancellationToken.None);
+        var demo = services.GetRequiredService<DemoCatalog>();
+        await demo.InstallAsync(CancellationToken.None);
+
+        var watch = Stopwatch.StartNew();
+        await demo.SeedIfEmptyAsync(products, CancellationToken.None);
+        var rows = await ScalarAsync<long>(connectionString, "SELECT count(*) FROM catalog.feed");
+        Console.WriteLine($"seeded {products:N0} variants ({rows:N0} feed rows) in {watch.Elapsed.TotalSeconds:0.0} s");
+
+        watch.Restart();
+        var recorded = await RecordAllAsPushedAsync(services, connectionString);
+        Console.WriteLine($"recorded {recorded:N0} destinations as pushed in {watch.Elapsed.TotalSeconds:0.0} s");
+
+        var reconciliation = services.GetRequiredService<Reconciliation>();
+        await MeasureAsync("no differences", connectionString, () => reconciliation.RunAsync(CancellationToken.None));
+
+        var drifted = await ScalarAsync<long>(connectionString, $"""
+            WITH d AS (UPDATE feedsync.last_pushed SET content_hash = '\x00'::bytea
+                       WHERE product_key IN (SELECT DISTINCT product_key FROM feedsync.last_pushed WHERE random() < {driftPercent / 100.0:0.#####}) RETURNING product_key)
+            SELECT count(DISTINCT product_key) FROM d
+            """);
+        await ExecuteAsync(connectionString, "VACUUM ANALYZE feedsync.last_pushed");
+        Console.WriteLine($"drifted {drifted:N0} products ({driftPercent} %)");
+        await MeasureAsync($"{driftPercent} % differences", connectionString, () => reconciliation.RunAsync(CancellationToken.None));
+
+        watch.Restart();
+        var processor = services.GetRequiredService<PushProcessor>();
+        long calls = 0;
+        while (await processor.PushOnceAsync(CancellationToken.None) is { Claimed: > 0 } step)
+        {
+            calls += step.Calls;
+        }
+
+        Console.WriteLine($"pushed the drifted products: {calls:N0} calls in {watch.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    private static async Task MeasureAsync(string label, string connectionString, Func<Task<ReconciliationResult>> run)
+    {
+        await ExecuteAsync(connectionString, "TRUNCATE feedsync.pending");
+        GC.Collect();
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var baseline = process.WorkingSet64;
+        long peak = baseline;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                process.Refresh();
+                peak = Math.Max(peak, process.WorkingSet64);
+                await Task.Delay(50);
+            }
+        });
+
+        var result = await run();
+        await sampling.CancelAsync();
+        await sampler;
+        var pending = await ScalarAsync<long>(connectionString, "SELECT count(*) FROM feedsync.pending");
+        Console.WriteLine(
+            $"reconciliation, {label}: {result.Elapsed.TotalSeconds:0.0} s wall, {result.RowsRead:N0} rows read, {result.ProductsDiffering:N0} differing, " +
+            $"{result.ProductsGone:N0} gone, {pending:N0} pending; peak working set {peak / 1048576.0:0} MB (before the run {baseline / 1048576.0:0} MB)");
+    }
+
+    /// <summary>Streams the view and COPYs every valid destination into last_pushed with the hash FeedSync computes.</summary>
+    private static async Task<long> RecordAllAsPushedAsync(IServiceProvider services, string connectionString)
+    {
+        var view = services.GetRequiredService<FeedView>();
+        var now = DateTimeOffset.UtcNow;
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        long written = 0;
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY feedsync.last_pushed (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at) FROM STDIN (FORMAT BINARY)"))
+        {
+            string? after = null;
+            while (true)
+            {
+                var page = await view.ReadPageAsync(after, 5000, CancellationToken.None);
+                if (page.Count == 0)
+                {
+                    break;
+                }
+
+                // A full page may end inside a key's rows: leave that key for the next page.
+                var full = page.Count == 5000;
+                if (full)
+                {
+                    var lastKey = page[^1].ProductKey;
+                    page = page[..page.FindIndex(r => r.ProductKey == lastKey)];
+                }
+
+                foreach (var row in page)
+                {
+                    var mapped = ProductMapper.Map(row, now);
+                    if (!mapped.IsValid)
+                    {
+                        continue;
+                    }
+
+                    var input = mapped.Input!;
+                    await copy.StartRowAsync();
+                    await copy.WriteAsync(input.Identity.OfferId, NpgsqlDbType.Text);
+                    await copy.WriteAsync(input.Identity.ContentLanguage, NpgsqlDbType.Text);
+                    await copy.WriteAsync(input.Identity.FeedLabel, NpgsqlDbType.Text);
+                    await copy.WriteAsync(row.ProductKey, NpgsqlDbType.Text);
+                    await copy.WriteAsync(input.ContentHash(), NpgsqlDbType.Bytea);
+                    await copy.WriteAsync(input.ToCanonicalJson(), NpgsqlDbType.Jsonb);
+                    await copy.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                    await copy.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                    written++;
+                }
+
+                if (!full)
+                {
+                    break;
+                }
+
+                after = page[^1].ProductKey;
+            }
+
+            await copy.CompleteAsync();
+        }
+
+        await ExecuteAsync(connectionString, "VACUUM ANALYZE feedsync.last_pushed");
+        return written;
+    }
+
+    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync();
+    }
+}
