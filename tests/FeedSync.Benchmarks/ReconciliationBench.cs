@@ -79,6 +79,7 @@ internal static class ReconciliationBench
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         var baseline = process.WorkingSet64;
+        var cpuBefore = process.TotalProcessorTime;
         long peak = baseline;
         using var sampling = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
@@ -94,10 +95,13 @@ internal static class ReconciliationBench
         var result = await run();
         await sampling.CancelAsync();
         await sampler;
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuBefore;
         var pending = await ScalarAsync<long>(connectionString, "SELECT count(*) FROM feedsync.pending");
         Console.WriteLine(
             $"reconciliation, {label}: {result.Elapsed.TotalSeconds:0.0} s wall, {result.RowsRead:N0} rows read, {result.ProductsDiffering:N0} differing, " +
-            $"{result.ProductsGone:N0} gone, {pending:N0} pending; peak working set {peak / 1048576.0:0} MB (before the run {baseline / 1048576.0:0} MB)");
+            $"{result.ProductsGone:N0} gone, {pending:N0} pending; peak working set {peak / 1048576.0:0} MB (before the run {baseline / 1048576.0:0} MB); " +
+            $"FeedSync process CPU {cpu.TotalSeconds:0.0} s (PostgreSQL's not counted)");
     }
 
     /// <summary>Streams the view and COPYs every valid destination into last_pushed with the hash FeedSync computes.</summary>
