@@ -47,6 +47,7 @@ namespace FeedSync
             {
                 builder.Services.AddSingleton(clock);
             }
+
             if (settings.RunWorker)
             {
                 builder.Services
