@@ -51,12 +51,17 @@ public sealed class UpdateBudgetTests : IAsyncLifetime
         _clock.SetUtcNow(new DateTimeOffset(DateTime.SpecifyKind(deferredUntil, DateTimeKind.Utc)));
         await Wait.UntilAsync(() => Description() == "Description, edit 10", Timeout, "the deferred cosmetic change goes out with the final content at its budget slot");
 
+        // The emulator answers before FeedSync records the push: wait for the record (it clears the deferral).
+        await Wait.UntilAsync(
+            () => _feedSync.Database.ScalarAsync<bool>("SELECT deferred_until IS NULL FROM feedsync.update_budget WHERE product_key = @k", ("k", Key(product.VariantId))),
+            Timeout,
+            "the flushed push is recorded");
+
         var calls = _feedSync.RequestsFor(product.Sku).Count - before;
         var cosmeticPushes = await _feedSync.Database.ScalarAsync<int>("SELECT cardinality(cosmetic_pushes) FROM feedsync.update_budget WHERE product_key = @k", ("k", Key(product.VariantId)));
         Assert.True(cosmeticPushes <= 2, $"{cosmeticPushes} cosmetic pushes in 24 h");
         Assert.True(calls <= 3, $"{calls} calls: at most 2 cosmetic pushes and the stock-out");
         Assert.Equal("OUT_OF_STOCK", Availability());
-        Assert.True(await _feedSync.Database.ScalarAsync<bool>("SELECT deferred_until IS NULL FROM feedsync.update_budget WHERE product_key = @k", ("k", Key(product.VariantId))));
         Assert.Empty(_feedSync.Emulator.ContractViolations);
 
         string? Description() => _feedSync.Held(product.Sku)!["productAttributes"]!["description"]?.GetValue<string>();
