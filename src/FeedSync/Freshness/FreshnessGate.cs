@@ -41,6 +41,11 @@ internal sealed class FreshnessGate(BoundaryScheduler scheduler, IOptions<Freshn
         var plan = new FreshnessPlan { ProductKeys = productKeys, Now = now };
         plan.Boundaries.AddRange(rows.Values.SelectMany(list => list).SelectMany(row => SaleWindow.UpcomingBoundaries(row, now)));
 
+        if (options.Value.CosmeticPushesPerDay == 0)
+        {
+            return plan;
+        }
+
         // A product's change is cosmetic only if every call it needs is cosmetic; one critical call takes everything along.
         var cosmeticKeys = decisions
             .Where(d => d.Decision.Action is PushAction.Insert or PushAction.Patch)

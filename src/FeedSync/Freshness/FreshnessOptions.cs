@@ -8,7 +8,10 @@ internal sealed class FreshnessOptions
 {
     public const string Section = "FeedSync:Freshness";
 
-    /// <summary>Cosmetic pushes (title, description, images, labels, …) a product may get per rolling 24 h.</summary>
+    /// <summary>
+    /// Cosmetic pushes (title, description, images, labels, …) a product may get per rolling 24 h; 0 turns the
+    /// budget off (every change goes at once), which the integration tests of other behaviour use.
+    /// </summary>
     public int CosmeticPushesPerDay { get; set; } = 2;
 
     /// <summary>A product not fully inserted for this long is re-inserted (Google expires products after 30 days).</summary>
@@ -54,9 +57,9 @@ internal sealed partial class FreshnessOptionsValidator : IValidateOptions<Fresh
     {
         var problems = new List<string>();
         const string key = FreshnessOptions.Section;
-        if (options.CosmeticPushesPerDay is < 1 or > 48)
+        if (options.CosmeticPushesPerDay is < 0 or > 48)
         {
-            problems.Add($"{key}:CosmeticPushesPerDay {options.CosmeticPushesPerDay} must be between 1 and 48 (Google asks for about 2 updates per product per day).");
+            problems.Add($"{key}:CosmeticPushesPerDay {options.CosmeticPushesPerDay} must be between 0 (no budget) and 48 (Google asks for about 2 updates per product per day).");
         }
 
         if (options.ExpiryRefreshAge < TimeSpan.FromDays(1) || options.ExpiryRefreshAge > TimeSpan.FromDays(29))

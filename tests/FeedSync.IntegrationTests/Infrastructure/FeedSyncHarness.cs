@@ -68,6 +68,9 @@ internal sealed class FeedSyncHarness : IAsyncDisposable
             ["FeedSync:Dashboard:Users:1:PasswordHash"] = PasswordHash.Value,
             ["FeedSync:Dashboard:Users:1:Role"] = "viewer",
             ["FeedSync:StatusPull:Enabled"] = "false",
+
+            // Tests of other behaviour expect every change at Google at once; the budget tests turn it back on.
+            ["FeedSync:Freshness:CosmeticPushesPerDay"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

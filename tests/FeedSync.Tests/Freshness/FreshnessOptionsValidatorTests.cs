@@ -12,8 +12,11 @@ public sealed class FreshnessOptionsValidatorTests
     public void Defaults_AreValid() => Assert.Empty(Problems(new FreshnessOptions()));
 
     [Fact]
-    public void CosmeticPushesPerDay_Zero_NamesTheKey() =>
-        Assert.Contains(Problems(new FreshnessOptions { CosmeticPushesPerDay = 0 }), p => p.Contains("FeedSync:Freshness:CosmeticPushesPerDay", StringComparison.Ordinal));
+    public void CosmeticPushesPerDay_Negative_NamesTheKey() =>
+        Assert.Contains(Problems(new FreshnessOptions { CosmeticPushesPerDay = -1 }), p => p.Contains("FeedSync:Freshness:CosmeticPushesPerDay", StringComparison.Ordinal));
+
+    [Fact]
+    public void CosmeticPushesPerDay_Zero_TurnsTheBudgetOff() => Assert.Empty(Problems(new FreshnessOptions { CosmeticPushesPerDay = 0 }));
 
     [Fact]
     public void ExpiryRefreshAge_ThirtyDays_IsTooLate() =>
