@@ -71,7 +71,7 @@ public sealed class UpdateBudgetRulesTests
         var decision = ProductDiff.Decide(Input().Identity, Input(), Pushed(Input(), emptyHash: true));
 
         Assert.Equal(PushAction.Insert, decision.Action);
-        Assert.Equal("expiry refresh", decision.Reason);
+        Assert.Equal(FeedSync.Jobs.ForcedResync.Reason, decision.Reason);
     }
 
     [Fact]
