@@ -12,7 +12,7 @@ internal sealed record PreviewLine(string ProductKey, string OfferId, string Des
 /// What a push would send for a set of product keys, computed exactly as a push decides (map, validate, diff
 /// against <c>last_pushed</c>) but without claiming, calling or recording anything.
 /// </summary>
-internal sealed class DiffPreview(Databases databases, FeedView feedView)
+internal sealed class DiffPreview(Databases databases, FeedView feedView, TimeProvider time)
 {
     public async Task<List<PreviewLine>> PreviewAsync(IReadOnlyCollection<string> productKeys, bool onlyGoneFromView, CancellationToken cancellationToken)
     {
@@ -20,6 +20,7 @@ internal sealed class DiffPreview(Databases databases, FeedView feedView)
         await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
         var lastPushed = await PushRecorder.LoadAsync(connection, productKeys, cancellationToken);
         var lines = new List<PreviewLine>();
+        var now = time.GetUtcNow();
         foreach (var key in productKeys)
         {
             var current = rows.GetValueOrDefault(key) ?? [];
@@ -32,7 +33,8 @@ internal sealed class DiffPreview(Databases databases, FeedView feedView)
             var seen = new HashSet<ProductIdentity>();
             foreach (var row in current)
             {
-                var mapped = ProductMapper.Map(row);
+                // As the push maps it: a sale counts only while it is in effect on FeedSync's clock.
+                var mapped = ProductMapper.Map(row, now);
                 var identity = mapped.Identity ?? new ProductIdentity(row.Text("content_language") ?? "", row.Text("feed_label") ?? "", row.Text("offer_id") ?? "");
                 if (!seen.Add(identity))
                 {
