@@ -6,14 +6,38 @@ namespace FeedSync.Freshness;
 /// <summary>
 /// Registers the recurring freshness jobs with cron expressions and the time zone from <c>FeedSync:Freshness</c>;
 /// they appear on the Hangfire dashboard's Recurring Jobs page. Re-registering on every start updates them.
+/// Registration runs beside start-up, never in its way: after a crash Hangfire's lock on a recurring job can
+/// outlive the process for a while, so a failed attempt is logged and retried.
 /// </summary>
-internal sealed class RecurringFreshnessJobs(IRecurringJobManager jobs, IOptions<FreshnessOptions> options) : IHostedService
+internal sealed partial class RecurringFreshnessJobs(IRecurringJobManager jobs, IOptions<FreshnessOptions> options, ILogger<RecurringFreshnessJobs> logger) : BackgroundService
 {
     public const string ReconciliationId = "feedsync-reconciliation";
     public const string ExpiryRefreshId = "feedsync-expiry-refresh";
     public const string BoundarySweepId = "feedsync-boundary-sweep";
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(30);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Hangfire's registration is synchronous: leave the start-up path first.
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                Register();
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogRegistrationFailed(ex, RetryDelay);
+            }
+
+            await Task.Delay(RetryDelay, stoppingToken);
+        }
+    }
+
+    private void Register()
     {
         var settings = options.Value;
         var timeZone = settings.ResolveTimeZone();
@@ -26,8 +50,8 @@ internal sealed class RecurringFreshnessJobs(IRecurringJobManager jobs, IOptions
         // The sweep's missed runs are worthless: the boundary scheduler handles passed boundaries at start.
         var skipMissed = new RecurringJobOptions { TimeZone = timeZone, MisfireHandling = MisfireHandlingMode.Ignorable };
         jobs.AddOrUpdate<FreshnessJobs>(BoundarySweepId, FreshnessJobs.Queue, job => job.BoundarySweepAsync(CancellationToken.None), settings.BoundarySweepCron, skipMissed);
-        return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registering the recurring freshness jobs failed; retrying in {Delay}")]
+    private partial void LogRegistrationFailed(Exception exception, TimeSpan delay);
 }

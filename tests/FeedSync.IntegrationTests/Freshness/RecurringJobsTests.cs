@@ -25,9 +25,10 @@ public sealed class RecurringJobsTests : IAsyncLifetime
     public async Task DisposeAsync() => await _feedSync.DisposeAsync();
 
     [Fact]
-    public void RecurringJobs_AreRegisteredWithConfiguredCronAndTimeZone()
+    public async Task RecurringJobs_AreRegisteredWithConfiguredCronAndTimeZone()
     {
         using var connection = _feedSync.Services.GetRequiredService<JobStorage>().GetConnection();
+        await Wait.UntilAsync(() => connection.GetRecurringJobs().Count == 3, TimeSpan.FromSeconds(30), "the three recurring jobs are registered");
         var jobs = connection.GetRecurringJobs().ToDictionary(j => j.Id);
 
         Assert.Equal("30 4 * * *", jobs[RecurringFreshnessJobs.ReconciliationId].Cron);
