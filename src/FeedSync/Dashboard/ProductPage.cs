@@ -27,11 +27,11 @@ internal sealed class ProductPage(string productKey) : RazorPage
             : "<p id=\"pending-state\">Not pending: FeedSync has pushed every captured change.</p>");
         html.Append(CultureInfo.InvariantCulture, $"<p>Calls for this product in the last day: <span id=\"calls-day\">{timeline.PushesLastDay}</span> (Google asks for at most about two updates a day per product).</p>");
 
-        html.Append("<h3>What Google holds</h3><table class=\"table table-condensed\" id=\"destinations\"><tr><th>Destination</th><th>Offer id</th><th>Last push</th><th>Last full insert</th><th>Payload</th></tr>");
+        html.Append("<h3>What Google holds</h3><table class=\"table table-condensed\" id=\"destinations\"><tr><th>Destination</th><th>Offer id</th><th>Last push</th><th>Last full insert</th><th>Next push</th><th>Payload</th></tr>");
         foreach (var destination in timeline.Destinations)
         {
             html.Append(CultureInfo.InvariantCulture,
-                $"<tr><td>{E(destination.Destination)}</td><td>{E(destination.OfferId)}</td><td>{When(destination.PushedAt)}</td><td>{When(destination.LastInsertAt)}</td><td><details><summary>show</summary><pre>{E(destination.Payload)}</pre></details></td></tr>");
+                $"<tr><td>{E(destination.Destination)}</td><td>{E(destination.OfferId)}</td><td>{When(destination.PushedAt)}</td><td>{When(destination.LastInsertAt)}</td><td>{(destination.ForceReason is { } force ? "full insert: " + E(Diff.ForceReason.Describe(force)) : "diff")}</td><td><details><summary>show</summary><pre>{E(destination.Payload)}</pre></details></td></tr>");
         }
 
         html.Append("</table><h3>Google's status</h3><table class=\"table table-condensed\" id=\"google-status\"><tr><th>Destination</th><th>Disapproved</th><th>Issues</th><th>Pulled</th></tr>");

@@ -4,7 +4,7 @@ namespace FeedSync.Dashboard;
 
 internal sealed record ProductPending(DateTimeOffset FirstDirtyAt, DateTimeOffset LastDirtyAt, DateTimeOffset NotBefore, int Attempts, string? LastError);
 
-internal sealed record ProductDestination(string Destination, string OfferId, DateTimeOffset PushedAt, DateTimeOffset LastInsertAt, string Payload);
+internal sealed record ProductDestination(string Destination, string OfferId, DateTimeOffset PushedAt, DateTimeOffset LastInsertAt, string Payload, string? ForceReason = null);
 
 internal sealed record ProductPush(DateTimeOffset At, string Destination, string Action, string? UpdateMask, string Why, int HttpStatus, string Outcome, string? Reason);
 
@@ -29,7 +29,7 @@ internal sealed class ProductQueries(Databases databases)
         foreach (var sql in new[]
                  {
                      "SELECT first_dirty_at, last_dirty_at, not_before, attempts, last_error FROM feedsync.pending WHERE product_key = @key",
-                     "SELECT content_language || '~' || feed_label, offer_id, pushed_at, last_insert_at, payload::text FROM feedsync.last_pushed WHERE product_key = @key ORDER BY 1",
+                     "SELECT content_language || '~' || feed_label, offer_id, pushed_at, last_insert_at, payload::text, force_reason FROM feedsync.last_pushed WHERE product_key = @key ORDER BY 1",
                      "SELECT product_key, offer_id, content_language || '~' || feed_label, source, reason, detail, occurred_at FROM feedsync.product_problems WHERE product_key = @key",
                      """
                      SELECT s.offer_id, s.content_language || '~' || s.feed_label, s.disapproved, s.issue_count, s.item_issues::text, s.pulled_at, lp.product_key
@@ -58,7 +58,8 @@ internal sealed class ProductQueries(Databases databases)
         var destinations = new List<ProductDestination>();
         while (reader.Read())
         {
-            destinations.Add(new ProductDestination(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4)));
+            destinations.Add(new ProductDestination(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5)));
         }
 
         reader.NextResult();

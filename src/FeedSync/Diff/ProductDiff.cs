@@ -1,11 +1,21 @@
 using System.Text.Json.Nodes;
-using FeedSync.Jobs;
 using FeedSync.Publish;
 
 namespace FeedSync.Diff;
 
-/// <summary>What FeedSync last sent successfully for one product destination.</summary>
-internal sealed record LastPushed(ProductIdentity Identity, string ProductKey, byte[] ContentHash, JsonObject Payload, DateTimeOffset PushedAt, DateTimeOffset LastInsertAt);
+/// <summary>
+/// What FeedSync last sent successfully for one product destination, and whether (and why) its next push must be a
+/// full insert (<see cref="Diff.ForceReason"/>). An empty <see cref="Payload"/> means Google never accepted one.
+/// </summary>
+internal sealed record LastPushed(
+    ProductIdentity Identity,
+    string ProductKey,
+    byte[] ContentHash,
+    JsonObject Payload,
+    DateTimeOffset PushedAt,
+    DateTimeOffset LastInsertAt,
+    string? ForceReason = null,
+    DateTimeOffset? ForcedAt = null);
 
 /// <summary>
 /// Decides the cheapest call that makes Google hold the current content: nothing when the hash matches, a
@@ -38,15 +48,10 @@ internal static class ProductDiff
             return new PushDecision(PushAction.Insert, identity, current, [], "not pushed before");
         }
 
-        if (last.Payload.Count == 0)
+        if (last.ForceReason is { } reason)
         {
-            return new PushDecision(PushAction.Insert, identity, current, [], "the outcome of an interrupted push is unknown");
-        }
-
-        if (last.ContentHash.Length == 0)
-        {
-            // Emptied by an operator resync or by the expiry refresh: a full insert (it also restarts Google's 30-day expiry clock).
-            return new PushDecision(PushAction.Insert, identity, current, [], ForcedResync.Reason);
+            // Operator resync, expiry refresh or a write in doubt: a full insert (it also restarts Google's 30-day expiry clock).
+            return new PushDecision(PushAction.Insert, identity, current, [], ForceReason.Describe(reason));
         }
 
         if (current.ContentHash().AsSpan().SequenceEqual(last.ContentHash))

@@ -5,8 +5,9 @@ namespace FeedSync.Freshness;
 
 /// <summary>
 /// Google expires a product 30 days after its last full insert (a patch does not count). This re-inserts every
-/// product whose last insert is older than <see cref="FreshnessOptions.ExpiryRefreshAge"/>: it empties the stored
-/// content hash (so the next push is a full insert whatever else happened) and gives each product a refresh
+/// product whose last insert is older than <see cref="FreshnessOptions.ExpiryRefreshAge"/>: it marks it with
+/// <see cref="Diff.ForceReason.ExpiryRefresh"/> (so the next push is a full insert whatever else happened; a mark
+/// already there, e.g. a write in doubt, is kept) and gives each product a refresh
 /// boundary spread evenly over <see cref="FreshnessOptions.ExpiryRefreshSpread"/>, oldest first. It runs in the
 /// database, so memory does not grow with the catalog, and it is idempotent: a product already waiting for its
 /// refresh slot is not scheduled twice.
@@ -37,7 +38,8 @@ internal sealed partial class ExpiryRefresh(
                 ON CONFLICT (product_key, at) DO UPDATE SET kind = 'refresh'
                 RETURNING product_key),
             forced AS (
-                UPDATE feedsync.last_pushed lp SET content_hash = '\x'::bytea
+                UPDATE feedsync.last_pushed lp
+                SET force_reason = coalesce(lp.force_reason, 'expiry_refresh'), forced_at = coalesce(lp.forced_at, now())
                 FROM scheduled s WHERE lp.product_key = s.product_key AND lp.last_insert_at < @threshold
                 RETURNING 1)
             SELECT (SELECT count(*) FROM scheduled), (SELECT count(*) FROM forced)

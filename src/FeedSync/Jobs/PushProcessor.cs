@@ -61,7 +61,7 @@ internal sealed partial class PushProcessor(
                 calls.Where(c => c.Decision.Action is PushAction.Insert or PushAction.Patch).Select(c => (c.ProductKey, c.Decision.Identity)).ToList(),
                 cancellationToken);
             var outcomes = await PushCalls.ExecuteAsync(merchant, calls, cancellationToken);
-            var previous = lastPushed.Values.SelectMany(l => l).Where(l => l.Payload.Count > 0).ToDictionary(l => l.Identity);
+            var previous = lastPushed.Values.SelectMany(l => l).ToDictionary(l => l.Identity);
             var restore = outcomes
                 .Where(o => o.CalledAction != PushAction.Delete && NotApplied(o.Result.Kind) && previous.ContainsKey(o.Decision.Identity))
                 .Select(o => previous[o.Decision.Identity])

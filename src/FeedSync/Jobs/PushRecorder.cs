@@ -20,7 +20,7 @@ internal static class PushRecorder
     public static async Task<Dictionary<string, List<LastPushed>>> LoadAsync(NpgsqlConnection connection, IReadOnlyCollection<string> productKeys, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT product_key, offer_id, content_language, feed_label, content_hash, payload::text, pushed_at, last_insert_at
+            SELECT product_key, offer_id, content_language, feed_label, content_hash, payload::text, pushed_at, last_insert_at, force_reason, forced_at
             FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
             """, connection);
         command.Parameters.AddWithValue("keys", productKeys.ToArray());
@@ -34,7 +34,9 @@ internal static class PushRecorder
                 (byte[])reader[4],
                 JsonNode.Parse(reader.GetString(5))!.AsObject(),
                 reader.GetFieldValue<DateTimeOffset>(6),
-                reader.GetFieldValue<DateTimeOffset>(7));
+                reader.GetFieldValue<DateTimeOffset>(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
             if (!result.TryGetValue(last.ProductKey, out var list))
             {
                 result[last.ProductKey] = list = [];
@@ -47,10 +49,11 @@ internal static class PushRecorder
     }
 
     /// <summary>
-    /// Before an insert or patch, mark what FeedSync knows Google holds as in doubt (an empty payload), in
-    /// its own committed transaction. If the process dies between Google's answer and <see cref="RecordAsync"/>,
-    /// the next push of that destination then does a full insert (or a delete if it left the view) instead
-    /// of diffing against a state Google may no longer hold. A destination never pushed gets a marker row.
+    /// Before an insert or patch, mark the destination in doubt (<see cref="ForceReason.InDoubt"/>), in its own
+    /// committed transaction. If the process dies between Google's answer and <see cref="RecordAsync"/>, the next
+    /// push of that destination then does a full insert (or a delete if it left the view) instead of diffing
+    /// against a state Google may no longer hold. The last accepted content stays recorded. A destination never
+    /// pushed gets a marker row (empty hash and payload), so it is deleted if it leaves the view meanwhile.
     /// </summary>
     public static async Task RecordIntentAsync(NpgsqlConnection connection, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> writes, CancellationToken cancellationToken)
     {
@@ -60,10 +63,10 @@ internal static class PushRecorder
         }
 
         await using var command = new NpgsqlCommand("""
-            INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at)
-            SELECT o, l, f, k, '\x00'::bytea, '{}'::jsonb, 'epoch', 'epoch'
+            INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at, force_reason, forced_at)
+            SELECT o, l, f, k, '\x'::bytea, '{}'::jsonb, 'epoch', 'epoch', 'in_doubt', now()
             FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[]) AS r(o, l, f, k)
-            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE SET content_hash = excluded.content_hash, payload = excluded.payload
+            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE SET force_reason = excluded.force_reason, forced_at = excluded.forced_at
             """, connection);
         foreach (var (name, value) in Identities(writes, withKeys: true))
         {
@@ -74,19 +77,20 @@ internal static class PushRecorder
     }
 
     /// <summary>
-    /// Puts back what Google holds for writes Google certainly did not apply (rejected, stale, refused,
-    /// over quota, circuit open); a write that timed out or hit a 5xx stays in doubt.
+    /// Takes back the in-doubt mark of writes Google certainly did not apply (rejected, stale, refused, over quota,
+    /// circuit open): the destination gets the force reason it had before, if any. A write that timed out or hit a
+    /// 5xx stays in doubt. A mark an operator or the expiry refresh set meanwhile is left alone.
     /// </summary>
     public static NpgsqlBatchCommand RestoreCommand(IReadOnlyCollection<LastPushed> previous)
     {
         var list = previous.ToList();
         return Command("""
-            UPDATE feedsync.last_pushed lp SET content_hash = r.h, payload = r.p::jsonb
-            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, h, p)
-            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.payload = '{}'::jsonb
+            UPDATE feedsync.last_pushed lp SET force_reason = nullif(r.fr, ''), forced_at = CASE WHEN r.fr = '' THEN NULL ELSE r.fa END
+            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @reasons::text[], @forcedAts::timestamptz[]) AS r(o, l, f, fr, fa)
+            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.force_reason = 'in_doubt'
             """, Identities(list.Select(l => (l.ProductKey, l.Identity)), withKeys: false)
-            .Append(("hashes", list.Select(l => l.ContentHash).ToArray()))
-            .Append(("payloads", list.Select(l => l.Payload.ToJsonString()).ToArray())));
+            .Append(("reasons", list.Select(l => l.ForceReason ?? "").ToArray()))
+            .Append(("forcedAts", list.Select(l => l.ForcedAt ?? DateTimeOffset.UnixEpoch).ToArray())));
     }
 
     public static async Task RecordAsync(
@@ -111,7 +115,9 @@ internal static class PushRecorder
             FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, k, h, p)
             ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
                SET product_key = excluded.product_key, content_hash = excluded.content_hash, payload = excluded.payload,
-                   pushed_at = excluded.pushed_at, last_insert_at = excluded.last_insert_at
+                   pushed_at = excluded.pushed_at, last_insert_at = excluded.last_insert_at,
+                   force_reason = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.force_reason END,
+                   forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
             """, Identities(inserted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true)
             .Append(("hashes", inserted.Select(o => o.Decision.Input!.ContentHash()).ToArray()))
             .Append(("payloads", inserted.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray()))));
@@ -119,7 +125,9 @@ internal static class PushRecorder
         // A patch leaves the 30-day expiry clock (last_insert_at) alone; only a full insert refreshes it.
         var patched = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Patch).ToList();
         batch.BatchCommands.Add(Command("""
-            UPDATE feedsync.last_pushed lp SET content_hash = r.h, payload = r.p::jsonb, pushed_at = now()
+            UPDATE feedsync.last_pushed lp SET content_hash = r.h, payload = r.p::jsonb, pushed_at = now(),
+                   force_reason = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.force_reason END,
+                   forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
             FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, h, p)
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
             """, Identities(patched.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)
@@ -133,11 +141,12 @@ internal static class PushRecorder
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
             """, Identities(deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
 
-        // Google refused a first insert: it holds nothing, so the "outcome unknown" marker can go.
-        var refused = outcomes.Where(o => o.CalledAction == PushAction.Insert && o.Result.Kind == ResultKind.DataError).ToList();
+        // Google refused a first insert: it holds nothing, so the marker row can go (unless an earlier write is in doubt).
+        var hadRow = restore?.Select(r => r.Identity).ToHashSet() ?? [];
+        var refused = outcomes.Where(o => o.CalledAction == PushAction.Insert && o.Result.Kind == ResultKind.DataError && !hadRow.Contains(o.Decision.Identity)).ToList();
         batch.BatchCommands.Add(Command("""
             DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
-            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.payload = '{}'::jsonb
+            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.payload = '{}'::jsonb AND lp.force_reason = 'in_doubt'
             """, Identities(refused.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
 
         // Problems that no longer apply: the destination is now valid and in step, or it is gone.

@@ -51,6 +51,17 @@ public sealed class ExpiryRefreshTests : IAsyncLifetime
             Assert.All(refreshes, r => Assert.EndsWith("productInputs:insert", r.Path, StringComparison.Ordinal));
         }
 
+        // The audit log says why (an expiry refresh, not an operator), and the mark is gone once the insert is recorded.
+        var staleSkus = stale.Select(p => p.Sku).ToArray();
+        await Wait.UntilAsync(
+            () => _feedSync.Database.ScalarAsync<bool>("SELECT NOT EXISTS (SELECT 1 FROM feedsync.last_pushed WHERE offer_id = ANY(@skus) AND force_reason IS NOT NULL)", ("skus", staleSkus)),
+            Timeout,
+            "the refresh inserts are recorded");
+        Assert.Equal(
+            await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.last_pushed WHERE offer_id = ANY(@skus)", ("skus", staleSkus)),
+            await _feedSync.Database.ScalarAsync<long>(
+                "SELECT count(*) FROM feedsync.push_log WHERE offer_id = ANY(@skus) AND action = 'insert' AND why = @why",
+                ("skus", staleSkus), ("why", FeedSync.Diff.ForceReason.Describe(FeedSync.Diff.ForceReason.ExpiryRefresh))));
         Assert.All(fresh, product => Assert.Equal(before[product.Sku], _feedSync.RequestsFor(product.Sku).Count));
         Assert.Equal(await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.last_pushed WHERE offer_id = ANY(@skus)", ("skus", fresh.Select(p => p.Sku).ToArray())), await OldAsync(fresh));
         await _feedSync.WaitUntilInStepAsync(Timeout);

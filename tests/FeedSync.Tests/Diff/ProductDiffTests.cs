@@ -153,19 +153,19 @@ public sealed class ProductDiffTests
     public void Decide_PreviousPushOutcomeUnknown_InsertsInFull()
     {
         var current = Input();
-        var unknown = new LastPushed(current.Identity, "1", [0], new System.Text.Json.Nodes.JsonObject(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+        var unknown = new LastPushed(current.Identity, "1", current.ContentHash(), current.ToJson(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, ForceReason.InDoubt, DateTimeOffset.UnixEpoch);
 
         var decision = ProductDiff.Decide(current.Identity, current, unknown);
 
         Assert.Equal(PushAction.Insert, decision.Action);
-        Assert.Contains("interrupted", decision.Reason, StringComparison.Ordinal);
+        Assert.Contains("unknown", decision.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Decide_PreviousPushOutcomeUnknownAndRowGone_Deletes()
     {
         var identity = Input().Identity;
-        var unknown = new LastPushed(identity, "1", [0], new System.Text.Json.Nodes.JsonObject(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+        var unknown = new LastPushed(identity, "1", [], new System.Text.Json.Nodes.JsonObject(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, ForceReason.InDoubt, DateTimeOffset.UnixEpoch);
 
         var decision = ProductDiff.Decide(identity, null, unknown);
 

@@ -12,12 +12,12 @@ public sealed class UpdateBudgetRulesTests
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private static LastPushed Pushed(ProductInput previous, bool emptyHash = false) =>
-        new(previous.Identity, ProductKey, emptyHash ? [] : previous.ContentHash(), previous.ToJson(), Now, Now);
+    private static LastPushed Pushed(ProductInput previous, string? forceReason = null) =>
+        new(previous.Identity, ProductKey, previous.ContentHash(), previous.ToJson(), Now, Now, forceReason, forceReason is null ? null : Now);
 
-    private static ChangeClass Classify(ProductInput current, ProductInput previous, bool emptyHash = false)
+    private static ChangeClass Classify(ProductInput current, ProductInput previous, string? forceReason = null)
     {
-        var last = Pushed(previous, emptyHash);
+        var last = Pushed(previous, forceReason);
         return ChangeClassifier.Classify(ProductDiff.Decide(current.Identity, current, last), last);
     }
 
@@ -62,16 +62,28 @@ public sealed class UpdateBudgetRulesTests
 
         Assert.Equal(ChangeClass.Critical, ChangeClassifier.Classify(ProductDiff.Decide(input.Identity, null, Pushed(input)), Pushed(input)));
         Assert.Equal(ChangeClass.Critical, ChangeClassifier.Classify(ProductDiff.Decide(input.Identity, input, null), null));
-        Assert.Equal(ChangeClass.Critical, Classify(input, Input(), emptyHash: true));
+        Assert.Equal(ChangeClass.Critical, Classify(input, Input(), ForceReason.ExpiryRefresh));
     }
 
     [Fact]
-    public void ExpiryRefresh_EmptiedHash_IsAFullInsert_EvenWhenNothingChanged()
+    public void ExpiryRefresh_Marked_IsAFullInsert_EvenWhenNothingChanged_AndSaysSo()
     {
-        var decision = ProductDiff.Decide(Input().Identity, Input(), Pushed(Input(), emptyHash: true));
+        var decision = ProductDiff.Decide(Input().Identity, Input(), Pushed(Input(), ForceReason.ExpiryRefresh));
 
         Assert.Equal(PushAction.Insert, decision.Action);
-        Assert.Equal(FeedSync.Jobs.ForcedResync.Reason, decision.Reason);
+        Assert.Equal(ForceReason.Describe(ForceReason.ExpiryRefresh), decision.Reason);
+        Assert.DoesNotContain("operator", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(ForceReason.OperatorResync, "resync requested by an operator")]
+    [InlineData(ForceReason.InDoubt, "the outcome of an earlier push is unknown")]
+    public void ForcedInsert_GivesItsOwnReason(string reason, string expected)
+    {
+        var decision = ProductDiff.Decide(Input().Identity, Input(), Pushed(Input(), reason));
+
+        Assert.Equal(PushAction.Insert, decision.Action);
+        Assert.Equal(expected, decision.Reason);
     }
 
     [Fact]
