@@ -1,6 +1,7 @@
 using FeedSync.Catalog;
 using FeedSync.Diff;
 using FeedSync.Jobs;
+using FeedSync.Publish;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -15,15 +16,18 @@ internal sealed class FreshnessPlan
 
     public List<Boundary> Boundaries { get; } = [];
 
-    public Dictionary<string, (DateTimeOffset Until, string Changes)> Deferred { get; } = new(StringComparer.Ordinal);
+    /// <summary>Destinations whose cosmetic change waits for their budget slot.</summary>
+    public Dictionary<ProductIdentity, (string ProductKey, DateTimeOffset Until, string Changes)> Deferred { get; } = [];
 
-    public HashSet<string> Cosmetic { get; } = new(StringComparer.Ordinal);
+    /// <summary>Destinations whose change is cosmetic and goes out now, spending one of their budgeted pushes.</summary>
+    public HashSet<ProductIdentity> Cosmetic { get; } = [];
 }
 
 /// <summary>
 /// Sits between the diff and the calls of a push step: learns each product's upcoming boundaries from the rows
-/// just read, and holds back cosmetic changes that the product's update budget does not allow yet (they are
-/// coalesced: the budget boundary re-reads the product and sends its latest content).
+/// just read, and holds back cosmetic changes that the destination's update budget does not allow yet (they are
+/// coalesced: the budget boundary re-reads the product and sends its latest content). The budget is per
+/// destination (content language × feed label), because each is a separate product at Google.
 /// </summary>
 internal sealed class FreshnessGate(BoundaryScheduler scheduler, IOptions<FreshnessOptions> options)
 {
@@ -46,42 +50,37 @@ internal sealed class FreshnessGate(BoundaryScheduler scheduler, IOptions<Freshn
             return plan;
         }
 
-        // A product's change is cosmetic only if every call it needs is cosmetic; one critical call takes everything along.
-        var cosmeticKeys = decisions
-            .Where(d => d.Decision.Action is PushAction.Insert or PushAction.Patch)
-            .GroupBy(d => d.ProductKey, StringComparer.Ordinal)
-            .Where(g => g.All(d => ChangeClassifier.Classify(d.Decision, Last(lastPushed, d.ProductKey, d.Decision)) == ChangeClass.Cosmetic))
-            .Select(g => g.Key)
-            .ToList();
-        if (cosmeticKeys.Count == 0)
+        // A call is cosmetic only if every attribute it changes is; one critical attribute takes the whole destination along.
+        var cosmetic = decisions
+            .Where(d => d.Decision.Action is PushAction.Insert or PushAction.Patch
+                && ChangeClassifier.Classify(d.Decision, Last(lastPushed, d.ProductKey, d.Decision)) == ChangeClass.Cosmetic)
+            .Select(d => d.Decision.Identity)
+            .ToHashSet();
+        if (cosmetic.Count == 0)
         {
             return plan;
         }
 
-        var history = await LoadCosmeticPushesAsync(connection, cosmeticKeys, now, cancellationToken);
+        var history = await LoadCosmeticPushesAsync(connection, cosmetic, now, cancellationToken);
         for (var i = 0; i < decisions.Count; i++)
         {
             var (key, decision) = decisions[i];
-            if (!cosmeticKeys.Contains(key) || decision.Action is PushAction.None or PushAction.Delete)
+            if (!cosmetic.Contains(decision.Identity))
             {
                 continue;
             }
 
-            var slot = NextSlot(history.GetValueOrDefault(key) ?? [], now);
+            var slot = NextSlot(history.GetValueOrDefault(decision.Identity) ?? [], now);
             if (slot <= now)
             {
-                plan.Cosmetic.Add(key);
+                plan.Cosmetic.Add(decision.Identity);
                 continue;
             }
 
             var changes = ChangeClassifier.Describe(decision, Last(lastPushed, key, decision)!);
-            plan.Deferred[key] = (slot, plan.Deferred.TryGetValue(key, out var earlier) ? earlier.Changes + "; " + changes : changes);
+            plan.Deferred[decision.Identity] = (key, slot, changes);
+            plan.Boundaries.Add(new Boundary(key, slot, BoundaryKind.Budget));
             decisions[i] = (key, decision with { Action = PushAction.None, Reason = $"cosmetic change ({changes}) deferred by the update budget until {slot:O}" });
-        }
-
-        foreach (var (key, (until, _)) in plan.Deferred)
-        {
-            plan.Boundaries.Add(new Boundary(key, until, BoundaryKind.Budget));
         }
 
         return plan;
@@ -92,44 +91,40 @@ internal sealed class FreshnessGate(BoundaryScheduler scheduler, IOptions<Freshn
     {
         await BoundaryStore.ReplaceLearnedAsync(connection, transaction, plan.ProductKeys, plan.Boundaries, cancellationToken);
 
-        var pushed = outcomes.Where(o => o.Result.IsSuccess).Select(o => o.ProductKey).ToHashSet(StringComparer.Ordinal);
-        var cosmetic = pushed.Where(plan.Cosmetic.Contains).ToArray();
-        var critical = pushed.Where(k => !plan.Cosmetic.Contains(k) && !plan.Deferred.ContainsKey(k)).ToArray();
+        var pushed = outcomes.Where(o => o.Result.IsSuccess).Select(o => (o.ProductKey, o.Decision.Identity)).Distinct().ToList();
+        var cosmetic = pushed.Where(p => plan.Cosmetic.Contains(p.Identity)).ToList();
+        var critical = pushed.Where(p => !plan.Cosmetic.Contains(p.Identity) && !plan.Deferred.ContainsKey(p.Identity)).ToList();
         var deferred = plan.Deferred.ToList();
 
         await using var batch = new NpgsqlBatch(connection, transaction);
-        var cosmeticCommand = new NpgsqlBatchCommand("""
-            INSERT INTO feedsync.update_budget AS b (product_key, cosmetic_pushes) SELECT k, ARRAY[@now::timestamptz] FROM unnest(@keys::text[]) AS k
-            ON CONFLICT (product_key) DO UPDATE
-               SET cosmetic_pushes = ARRAY(SELECT t FROM unnest(b.cosmetic_pushes) AS t WHERE t > @now - interval '1 day' ORDER BY t) || @now::timestamptz,
+        batch.BatchCommands.Add(BudgetCommand("""
+            INSERT INTO feedsync.update_budget AS b (product_key, offer_id, content_language, feed_label, cosmetic_pushes)
+            SELECT k, o, l, f, ARRAY[@now::timestamptz] FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[]) AS r(k, o, l, f)
+            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
+               SET product_key = excluded.product_key,
+                   cosmetic_pushes = ARRAY(SELECT t FROM unnest(b.cosmetic_pushes) AS t WHERE t > @now - interval '1 day' ORDER BY t) || @now::timestamptz,
                    deferred_since = NULL, deferred_until = NULL, deferred_changes = NULL
-            """);
-        cosmeticCommand.Parameters.AddWithValue("keys", cosmetic);
-        cosmeticCommand.Parameters.AddWithValue("now", plan.Now);
-        batch.BatchCommands.Add(cosmeticCommand);
+            """, cosmetic, plan.Now));
 
         // A critical push sends the full current content, so whatever cosmetic change was waiting went along.
-        var criticalCommand = new NpgsqlBatchCommand("""
-            INSERT INTO feedsync.update_budget AS b (product_key, critical_pushes, last_critical_at) SELECT k, 1, @now FROM unnest(@keys::text[]) AS k
-            ON CONFLICT (product_key) DO UPDATE
-               SET critical_pushes = b.critical_pushes + 1, last_critical_at = @now,
+        batch.BatchCommands.Add(BudgetCommand("""
+            INSERT INTO feedsync.update_budget AS b (product_key, offer_id, content_language, feed_label, critical_pushes, last_critical_at)
+            SELECT k, o, l, f, 1, @now FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[]) AS r(k, o, l, f)
+            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
+               SET product_key = excluded.product_key, critical_pushes = b.critical_pushes + 1, last_critical_at = @now,
                    deferred_since = NULL, deferred_until = NULL, deferred_changes = NULL
-            """);
-        criticalCommand.Parameters.AddWithValue("keys", critical);
-        criticalCommand.Parameters.AddWithValue("now", plan.Now);
-        batch.BatchCommands.Add(criticalCommand);
+            """, critical, plan.Now));
 
-        var deferCommand = new NpgsqlBatchCommand("""
-            INSERT INTO feedsync.update_budget AS b (product_key, deferred_since, deferred_until, deferred_changes)
-            SELECT k, @now, u, c FROM unnest(@keys::text[], @untils::timestamptz[], @changes::text[]) AS r(k, u, c)
-            ON CONFLICT (product_key) DO UPDATE
-               SET deferred_since = coalesce(b.deferred_since, excluded.deferred_since), deferred_until = excluded.deferred_until,
-                   deferred_changes = excluded.deferred_changes
-            """);
-        deferCommand.Parameters.AddWithValue("keys", deferred.Select(d => d.Key).ToArray());
+        var deferCommand = BudgetCommand("""
+            INSERT INTO feedsync.update_budget AS b (product_key, offer_id, content_language, feed_label, deferred_since, deferred_until, deferred_changes)
+            SELECT k, o, l, f, @now, u, c
+            FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[], @untils::timestamptz[], @changes::text[]) AS r(k, o, l, f, u, c)
+            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
+               SET product_key = excluded.product_key, deferred_since = coalesce(b.deferred_since, excluded.deferred_since),
+                   deferred_until = excluded.deferred_until, deferred_changes = excluded.deferred_changes
+            """, deferred.Select(d => (d.Value.ProductKey, d.Key)).ToList(), plan.Now);
         deferCommand.Parameters.AddWithValue("untils", deferred.Select(d => d.Value.Until).ToArray());
         deferCommand.Parameters.AddWithValue("changes", deferred.Select(d => d.Value.Changes).ToArray());
-        deferCommand.Parameters.AddWithValue("now", plan.Now);
         batch.BatchCommands.Add(deferCommand);
 
         await batch.ExecuteNonQueryAsync(cancellationToken);
@@ -161,25 +156,42 @@ internal sealed class FreshnessGate(BoundaryScheduler scheduler, IOptions<Freshn
     private static LastPushed? Last(Dictionary<string, List<LastPushed>> lastPushed, string key, PushDecision decision) =>
         lastPushed.GetValueOrDefault(key)?.FirstOrDefault(l => l.Identity == decision.Identity);
 
-    private static async Task<Dictionary<string, List<DateTimeOffset>>> LoadCosmeticPushesAsync(NpgsqlConnection connection, List<string> keys, DateTimeOffset now, CancellationToken cancellationToken)
+    private static NpgsqlBatchCommand BudgetCommand(string sql, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> destinations, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddWithValue("keys", destinations.Select(d => d.ProductKey).ToArray());
+        command.Parameters.AddWithValue("offers", destinations.Select(d => d.Identity.OfferId).ToArray());
+        command.Parameters.AddWithValue("languages", destinations.Select(d => d.Identity.ContentLanguage).ToArray());
+        command.Parameters.AddWithValue("labels", destinations.Select(d => d.Identity.FeedLabel).ToArray());
+        command.Parameters.AddWithValue("now", now);
+        return command;
+    }
+
+    private static async Task<Dictionary<ProductIdentity, List<DateTimeOffset>>> LoadCosmeticPushesAsync(
+        NpgsqlConnection connection, IReadOnlyCollection<ProductIdentity> destinations, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT product_key, t FROM feedsync.update_budget, unnest(cosmetic_pushes) AS t
-            WHERE product_key = ANY(@keys) AND t > @since
+            SELECT b.offer_id, b.content_language, b.feed_label, t
+            FROM unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
+            JOIN feedsync.update_budget b ON b.offer_id = r.o AND b.content_language = r.l AND b.feed_label = r.f,
+                 unnest(b.cosmetic_pushes) AS t
+            WHERE t > @since
             """, connection);
-        command.Parameters.AddWithValue("keys", keys.ToArray());
+        command.Parameters.AddWithValue("offers", destinations.Select(d => d.OfferId).ToArray());
+        command.Parameters.AddWithValue("languages", destinations.Select(d => d.ContentLanguage).ToArray());
+        command.Parameters.AddWithValue("labels", destinations.Select(d => d.FeedLabel).ToArray());
         command.Parameters.AddWithValue("since", now - Day);
-        var result = new Dictionary<string, List<DateTimeOffset>>(StringComparer.Ordinal);
+        var result = new Dictionary<ProductIdentity, List<DateTimeOffset>>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var key = reader.GetString(0);
-            if (!result.TryGetValue(key, out var list))
+            var identity = new ProductIdentity(reader.GetString(1), reader.GetString(2), reader.GetString(0));
+            if (!result.TryGetValue(identity, out var list))
             {
-                result[key] = list = [];
+                result[identity] = list = [];
             }
 
-            list.Add(reader.GetFieldValue<DateTimeOffset>(1));
+            list.Add(reader.GetFieldValue<DateTimeOffset>(3));
         }
 
         return result;

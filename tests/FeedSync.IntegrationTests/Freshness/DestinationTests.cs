@@ -19,7 +19,7 @@ public sealed class DestinationTests : IAsyncLifetime
     [Fact]
     public async Task TwoDestinations_DivergeAndConvergeIndependently()
     {
-        var (variantId, sku) = await PickTwoMarketVariantAsync();
+        var (variantId, sku) = await FreshnessCatalog.PickTwoMarketVariantAsync(_feedSync);
         var us = _feedSync.Held(sku, "en", "US")!.ToJsonString();
         var start = _feedSync.RequestsFor(sku).Count;
 
@@ -56,22 +56,5 @@ public sealed class DestinationTests : IAsyncLifetime
 
         static string Micros(decimal amount) => ((long)(amount * 1_000_000m)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         string? PriceMicros(string language, string label) => _feedSync.Held(sku, language, label)?["productAttributes"]?["price"]?["amountMicros"]?.GetValue<string>();
-    }
-
-    private async Task<(long VariantId, string Sku)> PickTwoMarketVariantAsync()
-    {
-        var variantId = await _feedSync.Database.ScalarAsync<long>("""
-            SELECT v.id FROM catalog.variants v
-            WHERE v.active
-              AND EXISTS (SELECT 1 FROM catalog.prices p WHERE p.variant_id = v.id AND p.market = 'US')
-              AND EXISTS (SELECT 1 FROM catalog.prices p WHERE p.variant_id = v.id AND p.market = 'DE')
-              AND EXISTS (SELECT 1 FROM catalog.stock s JOIN catalog.warehouses w ON w.id = s.warehouse_id WHERE s.variant_id = v.id AND w.market = 'US' AND s.quantity > 0)
-              AND NOT EXISTS (SELECT 1 FROM catalog.promotion_products pp WHERE pp.product_id = v.product_id)
-            ORDER BY v.id LIMIT 1
-            """);
-        var sku = await _feedSync.Database.ScalarAsync<string>("SELECT sku FROM catalog.variants WHERE id = @v", ("v", variantId));
-        Assert.NotNull(_feedSync.Held(sku, "en", "US"));
-        Assert.NotNull(_feedSync.Held(sku, "de", "DE"));
-        return (variantId, sku);
     }
 }

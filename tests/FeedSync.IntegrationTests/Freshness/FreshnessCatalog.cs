@@ -32,6 +32,24 @@ internal static class FreshnessCatalog
         return picked;
     }
 
+    /// <summary>An unpromoted variant in stock in the US that Google holds in two destinations, en/US and de/DE.</summary>
+    public static async Task<(long VariantId, string Sku)> PickTwoMarketVariantAsync(FeedSyncHarness feedSync)
+    {
+        var variantId = await feedSync.Database.ScalarAsync<long>("""
+            SELECT v.id FROM catalog.variants v
+            WHERE v.active
+              AND EXISTS (SELECT 1 FROM catalog.prices p WHERE p.variant_id = v.id AND p.market = 'US')
+              AND EXISTS (SELECT 1 FROM catalog.prices p WHERE p.variant_id = v.id AND p.market = 'DE')
+              AND EXISTS (SELECT 1 FROM catalog.stock s JOIN catalog.warehouses w ON w.id = s.warehouse_id WHERE s.variant_id = v.id AND w.market = 'US' AND s.quantity > 0)
+              AND NOT EXISTS (SELECT 1 FROM catalog.promotion_products pp WHERE pp.product_id = v.product_id)
+            ORDER BY v.id LIMIT 1
+            """);
+        var sku = await feedSync.Database.ScalarAsync<string>("SELECT sku FROM catalog.variants WHERE id = @v", ("v", variantId));
+        Assert.NotNull(feedSync.Held(sku, "en", "US"));
+        Assert.NotNull(feedSync.Held(sku, "de", "DE"));
+        return (variantId, sku);
+    }
+
     public static Task AddPromotionAsync(FeedSyncHarness feedSync, long productId, DateTimeOffset startsAt, DateTimeOffset endsAt) =>
         feedSync.Database.ExecuteAsync("""
             WITH p AS (INSERT INTO catalog.promotions (name, discount_percent, starts_at, ends_at) VALUES ('Test sale', 20, @starts, @ends) RETURNING id)

@@ -13,7 +13,7 @@ public sealed class UpdateBudgetTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _feedSync = await FeedSyncHarness.CreateAsync(variants: 20, new Dictionary<string, string?>
+        _feedSync = await FeedSyncHarness.CreateAsync(variants: 40, new Dictionary<string, string?>
         {
             ["FeedSync:Freshness:BoundaryPollInterval"] = "00:00:00.200",
             ["FeedSync:Freshness:CosmeticPushesPerDay"] = "2",
@@ -66,6 +66,36 @@ public sealed class UpdateBudgetTests : IAsyncLifetime
 
         string? Description() => _feedSync.Held(product.Sku)!["productAttributes"]!["description"]?.GetValue<string>();
         string? Availability() => _feedSync.Held(product.Sku)!["productAttributes"]!["availability"]?.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task TwoDestinationsOfOneProduct_HaveIndependentBudgets()
+    {
+        var (variantId, sku) = await PickTwoMarketVariantAsync(_feedSync);
+        var productId = await _feedSync.Database.ScalarAsync<long>("SELECT product_id FROM catalog.variants WHERE id = @v", ("v", variantId));
+
+        // The US destination spent its two cosmetic pushes in the last hours; the German one spent none.
+        var now = _clock.GetUtcNow();
+        await _feedSync.Database.ExecuteAsync("""
+            INSERT INTO feedsync.update_budget (product_key, offer_id, content_language, feed_label, cosmetic_pushes)
+            VALUES (@k, @o, 'en', 'US', ARRAY[@first, @second]::timestamptz[])
+            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE SET cosmetic_pushes = excluded.cosmetic_pushes
+            """, ("k", Key(variantId)), ("o", sku), ("first", now - TimeSpan.FromHours(13)), ("second", now - TimeSpan.FromHours(1)));
+
+        await ChangeAndWaitEvaluatedAsync(_feedSync, "UPDATE catalog.products SET description = @d WHERE id = @id", ("d", "Independent budgets"), ("id", productId));
+
+        await Wait.UntilAsync(() => Description("de", "DE") == "Independent budgets", Timeout, "the German destination spends its own budget");
+        Assert.NotEqual("Independent budgets", Description("en", "US"));
+        Assert.True(await _feedSync.Database.ScalarAsync<bool>(
+            "SELECT deferred_until IS NOT NULL FROM feedsync.update_budget WHERE offer_id = @o AND content_language = 'en' AND feed_label = 'US'", ("o", sku)));
+        await Wait.UntilAsync(
+            () => _feedSync.Database.ScalarAsync<bool>(
+                "SELECT coalesce((SELECT cardinality(cosmetic_pushes) = 1 AND deferred_until IS NULL FROM feedsync.update_budget WHERE offer_id = @o AND content_language = 'de' AND feed_label = 'DE'), false)",
+                ("o", sku)),
+            Timeout,
+            "the German push is recorded against the German budget only");
+
+        string? Description(string language, string label) => _feedSync.Held(sku, language, label)!["productAttributes"]!["description"]?.GetValue<string>();
     }
 
     private static string Key(long variantId) => variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
