@@ -21,6 +21,9 @@ internal sealed partial class BoundaryScheduler(
 {
     private const int TakeLimit = 5000;
     private static readonly TimeSpan MaxTimer = TimeSpan.FromDays(1);
+
+    /// <summary>How long past a boundary must be before a later push counts as having handled it (allows for clock skew).</summary>
+    private static readonly TimeSpan HandledAfter = TimeSpan.FromHours(1);
     private readonly SemaphoreSlim _signal = new(0, 1);
 
     /// <summary>Wakes the scheduler (a push learned a boundary that may be earlier than the one it waits for).</summary>
@@ -59,6 +62,24 @@ internal sealed partial class BoundaryScheduler(
 
             await WaitAsync(untilNext, stoppingToken);
         }
+    }
+
+    /// <summary>
+    /// The recurring backstop: drops boundaries that can never matter again (so the table does not grow with
+    /// products that left the view), then handles every due one. Returns how many products were marked.
+    /// </summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        await using (var connection = await databases.State.OpenConnectionAsync(cancellationToken))
+        {
+            var pruned = await BoundaryStore.PruneAsync(connection, time.GetUtcNow(), HandledAfter, cancellationToken);
+            if (pruned > 0)
+            {
+                LogPruned(pruned);
+            }
+        }
+
+        return await RunDueAsync(cancellationToken);
     }
 
     /// <summary>Marks every product whose boundary has passed (by FeedSync's clock) pending; returns how many.</summary>
@@ -118,6 +139,9 @@ internal sealed partial class BoundaryScheduler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Count} products reached a boundary at {Now:O}; marked for re-evaluation")]
     private partial void LogDue(int count, DateTimeOffset now);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Count} boundaries that can never fire again")]
+    private partial void LogPruned(int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Boundary scheduler failed; retrying after the poll interval")]
     private partial void LogFailed(Exception exception);

@@ -65,6 +65,27 @@ internal static class BoundaryStore
         return keys;
     }
 
+    /// <summary>
+    /// Deletes boundaries that can never matter again, and returns how many: those of products FeedSync neither
+    /// holds at Google nor has a problem or a pending change for (a push found them gone from the view and deleted
+    /// them), and those more than <paramref name="handledAfter"/> past whose every destination was pushed after the
+    /// instant (that push already saw the boundary). A pending product keeps its boundaries: its push decides.
+    /// </summary>
+    public static async Task<int> PruneAsync(NpgsqlConnection connection, DateTimeOffset now, TimeSpan handledAfter, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            DELETE FROM feedsync.boundaries b
+            WHERE NOT EXISTS (SELECT 1 FROM feedsync.pending p WHERE p.product_key = b.product_key)
+              AND CASE WHEN EXISTS (SELECT 1 FROM feedsync.last_pushed lp WHERE lp.product_key = b.product_key)
+                       THEN b.at < @handledBefore
+                            AND NOT EXISTS (SELECT 1 FROM feedsync.last_pushed lp WHERE lp.product_key = b.product_key AND lp.pushed_at <= b.at)
+                       ELSE NOT EXISTS (SELECT 1 FROM feedsync.product_problems pp WHERE pp.product_key = b.product_key)
+                  END
+            """, connection) { CommandTimeout = 0 };
+        command.Parameters.AddWithValue("handledBefore", now - handledAfter);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public static async Task<DateTimeOffset?> NextAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("SELECT min(at) FROM feedsync.boundaries", connection);

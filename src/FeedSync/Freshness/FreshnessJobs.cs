@@ -25,5 +25,5 @@ internal sealed class FreshnessJobs(Reconciliation reconciliation, ExpiryRefresh
     [Queue(Queue)]
     [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
     [JobDisplayName("Re-evaluate products at passed sale and promotion boundaries")]
-    public Task BoundarySweepAsync(CancellationToken cancellationToken) => scheduler.RunDueAsync(cancellationToken);
+    public Task BoundarySweepAsync(CancellationToken cancellationToken) => scheduler.SweepAsync(cancellationToken);
 }
