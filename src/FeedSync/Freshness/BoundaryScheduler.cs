@@ -24,23 +24,10 @@ internal sealed partial class BoundaryScheduler(
 
     /// <summary>How long past a boundary must be before a later push counts as having handled it (allows for clock skew).</summary>
     private static readonly TimeSpan HandledAfter = TimeSpan.FromHours(1);
-    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly WakeSignal _wake = new();
 
     /// <summary>Wakes the scheduler (a push learned a boundary that may be earlier than the one it waits for).</summary>
-    public void Signal()
-    {
-        if (_signal.CurrentCount == 0)
-        {
-            try
-            {
-                _signal.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already signalled.
-            }
-        }
-    }
+    public void Signal() => _wake.Signal();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -112,30 +99,9 @@ internal sealed partial class BoundaryScheduler(
     /// Waits for the next boundary on FeedSync's clock, a signal, or the real-time safety poll, whichever is first.
     /// The poll also covers a timer armed just after a clock jump (tests) and boundaries another instance learned.
     /// </summary>
-    private async Task WaitAsync(TimeSpan? untilNext, CancellationToken stoppingToken)
-    {
-        using var waitCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var waits = new List<Task> { _signal.WaitAsync(options.Value.BoundaryPollInterval, waitCancellation.Token) };
-        if (untilNext is { } delay)
-        {
-            // Capped: timers cannot be armed weeks ahead, and re-reading the next boundary daily costs nothing.
-            var capped = delay > MaxTimer ? MaxTimer : delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
-            waits.Add(Task.Delay(capped, time, waitCancellation.Token));
-        }
-
-        await Task.WhenAny(waits);
-        await waitCancellation.CancelAsync();
-        try
-        {
-            await Task.WhenAll(waits);
-        }
-        catch (OperationCanceledException)
-        {
-            // The waits that lost the race were cancelled.
-        }
-
-        stoppingToken.ThrowIfCancellationRequested();
-    }
+    private Task WaitAsync(TimeSpan? untilNext, CancellationToken stoppingToken) =>
+        // Capped: timers cannot be armed weeks ahead, and re-reading the next boundary daily costs nothing.
+        _wake.WaitAsync(options.Value.BoundaryPollInterval, untilNext > MaxTimer ? MaxTimer : untilNext, time, stoppingToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Count} products reached a boundary at {Now:O}; marked for re-evaluation")]
     private partial void LogDue(int count, DateTimeOffset now);

@@ -17,23 +17,10 @@ internal sealed partial class PushDispatcher(
     ILogger<PushDispatcher> logger) : BackgroundService
 {
     private static readonly TimeSpan SafetyPoll = TimeSpan.FromSeconds(1);
-    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly WakeSignal _wake = new();
 
     /// <summary>Wakes the dispatcher now (capture calls this after each commit of dirty keys).</summary>
-    public void Signal()
-    {
-        if (_signal.CurrentCount == 0)
-        {
-            try
-            {
-                _signal.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Another caller signalled first; one wake-up is enough.
-            }
-        }
-    }
+    public void Signal() => _wake.Signal();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -60,7 +47,7 @@ internal sealed partial class PushDispatcher(
                 wait = TimeSpan.FromSeconds(5);
             }
 
-            await _signal.WaitAsync(wait, stoppingToken);
+            await _wake.WaitAsync(wait, stoppingToken);
         }
     }
 
