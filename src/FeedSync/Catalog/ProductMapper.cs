@@ -231,7 +231,9 @@ internal static partial class ProductMapper
 
         var saleNode = currency is not null ? ToPrice(sale, currency, "sale_price", problems) : null;
 
-        // Always send the window with the sale price so Google ends the sale on time even if FeedSync is down.
+        // The window goes with the sale price whenever the catalog gives a bound, so Google ends the sale on time even if
+        // FeedSync is down. Both bounds are optional at Google: a sale with neither is open-ended and gets no window at
+        // all (an empty Interval says nothing); FeedSync clears the sale price when the row drops it.
         var start = ReadTimestamp(row, "sale_price_start", problems);
         var end = ReadTimestamp(row, "sale_price_end", problems);
         if (start is { } s && end is { } e && e <= s)

@@ -187,6 +187,32 @@ public sealed class ProductMapperTests
     }
 
     [Fact]
+    public void Map_SalePriceWithoutDates_SendsTheSalePriceWithoutAnEffectiveDate()
+    {
+        // An open-ended sale: an empty Interval would say nothing, and Google applies a sale price without one until it is removed.
+        var input = Input(("sale_price", 9.99m));
+
+        Assert.Equal("""{"amountMicros":"9990000","currencyCode":"USD"}""", Attribute(input, "salePrice"));
+        Assert.False(input.ProductAttributes.ContainsKey("salePriceEffectiveDate"));
+    }
+
+    [Fact]
+    public void Map_SalePriceWithOnlyAnEnd_SendsTheEndSoGoogleEndsTheSaleOnTime()
+    {
+        var input = Input(("sale_price", 9.99m), ("sale_price_end", new DateTime(2026, 12, 24, 8, 0, 0, DateTimeKind.Utc)));
+
+        Assert.Equal("""{"endTime":"2026-12-24T08:00:00Z"}""", Attribute(input, "salePriceEffectiveDate"));
+    }
+
+    [Fact]
+    public void Map_SalePriceWithOnlyAStart_SendsTheStartAlone()
+    {
+        var input = Input(("sale_price", 9.99m), ("sale_price_start", new DateTime(2026, 12, 1, 8, 0, 0, DateTimeKind.Utc)));
+
+        Assert.Equal("""{"startTime":"2026-12-01T08:00:00Z"}""", Attribute(input, "salePriceEffectiveDate"));
+    }
+
+    [Fact]
     public void Map_SaleWindowWithoutSalePrice_SendsNoSaleAttributes()
     {
         var input = Input(
