@@ -6,6 +6,7 @@ namespace FeedSync.Diff;
 /// <summary>
 /// What FeedSync last sent successfully for one product destination, and whether (and why) its next push must be a
 /// full insert (<see cref="Diff.ForceReason"/>). An empty <see cref="Payload"/> means Google never accepted one.
+/// <see cref="LeaseLeft"/>: how long a write of another pusher may still be in flight (see <c>Jobs.WriteLease</c>).
 /// </summary>
 internal sealed record LastPushed(
     ProductIdentity Identity,
@@ -15,7 +16,8 @@ internal sealed record LastPushed(
     DateTimeOffset PushedAt,
     DateTimeOffset LastInsertAt,
     string? ForceReason = null,
-    DateTimeOffset? ForcedAt = null);
+    DateTimeOffset? ForcedAt = null,
+    TimeSpan? LeaseLeft = null);
 
 /// <summary>
 /// Decides the cheapest call that makes Google hold the current content: nothing when the hash matches, a

@@ -25,6 +25,12 @@ internal sealed class PushOptions
 
     public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// How long an insert or patch may be in flight: the pusher abandons calls not answered within half of it, and a
+    /// pusher that finds the write of one whose claim connection dropped waits until it has run out (see WriteLease).
+    /// </summary>
+    public TimeSpan WriteLease { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>A drain job stops after this long so Hangfire workers rotate; dispatch starts another.</summary>
     public TimeSpan MaxDrainDuration { get; set; } = TimeSpan.FromMinutes(2);
 }

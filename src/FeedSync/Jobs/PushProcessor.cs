@@ -31,6 +31,7 @@ internal sealed partial class PushProcessor(
     {
         var stopwatch = Stopwatch.StartNew();
         await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
+        List<(string, ProductIdentity)> leased = [];
         try
         {
             var claims = await PendingQueue.ClaimAsync(connection, pushOptions.Value.BatchSize, cancellationToken);
@@ -47,7 +48,8 @@ internal sealed partial class PushProcessor(
             var localProblems = new List<LocalProblem>();
             var healthy = new List<(string, ProductIdentity)>();
             var now = time.GetUtcNow();
-            foreach (var key in keys)
+            var waiting = WriteLease.Waiting(lastPushed);
+            foreach (var key in keys.Where(k => !waiting.ContainsKey(k)))
             {
                 Plan(key, rows.GetValueOrDefault(key) ?? [], lastPushed.GetValueOrDefault(key) ?? [], now, decisions, localProblems, healthy);
             }
@@ -56,18 +58,17 @@ internal sealed partial class PushProcessor(
             var freshnessPlan = await freshness.PlanAsync(connection, keys, rows, lastPushed, decisions, now, cancellationToken);
 
             var calls = decisions.Where(d => d.Decision.Action != PushAction.None).ToList();
-            await PushRecorder.RecordIntentAsync(
-                connection,
-                calls.Where(c => c.Decision.Action is PushAction.Insert or PushAction.Patch).Select(c => (c.ProductKey, c.Decision.Identity)).ToList(),
-                cancellationToken);
-            var outcomes = await PushCalls.ExecuteAsync(merchant, calls, cancellationToken);
+            var writes = calls.Where(c => c.Decision.Action is PushAction.Insert or PushAction.Patch).Select(c => (c.ProductKey, c.Decision.Identity)).ToList();
+            await PushRecorder.RecordIntentAsync(connection, writes, pushOptions.Value.WriteLease, cancellationToken);
+            leased = writes;
+            var outcomes = await WriteLease.CallAsync(merchant, calls, pushOptions.Value.WriteLease, cancellationToken);
             var previous = lastPushed.Values.SelectMany(l => l).ToDictionary(l => l.Identity);
             var restore = outcomes
                 .Where(o => o.CalledAction != PushAction.Delete && NotApplied(o.Result.Kind) && previous.ContainsKey(o.Decision.Identity))
                 .Select(o => previous[o.Decision.Identity])
                 .ToList();
 
-            var releases = claims.Select(claim => ReleaseFor(claim, outcomes)).ToList();
+            var releases = claims.Select(c => waiting.TryGetValue(c.ProductKey, out var left) ? WriteLease.Wait(c, left) : ReleaseFor(c, outcomes)).ToList();
             healthy.AddRange(outcomes.Where(o => o.Result.IsSuccess && o.CalledAction != PushAction.Delete).Select(o => (o.ProductKey, o.Decision.Identity)));
 
             await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
@@ -76,6 +77,7 @@ internal sealed partial class PushProcessor(
                 await freshness.RecordAsync(connection, transaction, freshnessPlan, outcomes, cancellationToken);
                 await queue.ReleaseAsync(releases, connection, transaction, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
+                leased = [];
             }
 
             metrics.RecordPushes(outcomes);
@@ -98,6 +100,9 @@ internal sealed partial class PushProcessor(
         {
             if (connection.State == System.Data.ConnectionState.Open)
             {
+                // Failed or cancelled before recording, but the claims were held throughout: no one else can be
+                // writing these products, and this step's calls are over, so their write lease can end now.
+                await PushRecorder.EndLeaseAsync(connection, leased, CancellationToken.None);
                 await PendingQueue.UnlockAllAsync(connection, CancellationToken.None);
             }
         }

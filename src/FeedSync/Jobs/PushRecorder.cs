@@ -20,7 +20,8 @@ internal static class PushRecorder
     public static async Task<Dictionary<string, List<LastPushed>>> LoadAsync(NpgsqlConnection connection, IReadOnlyCollection<string> productKeys, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT product_key, offer_id, content_language, feed_label, content_hash, payload::text, pushed_at, last_insert_at, force_reason, forced_at
+            SELECT product_key, offer_id, content_language, feed_label, content_hash, payload::text, pushed_at, last_insert_at, force_reason, forced_at,
+                   CASE WHEN lease_until > now() THEN lease_until - now() END
             FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
             """, connection);
         command.Parameters.AddWithValue("keys", productKeys.ToArray());
@@ -36,7 +37,8 @@ internal static class PushRecorder
                 reader.GetFieldValue<DateTimeOffset>(6),
                 reader.GetFieldValue<DateTimeOffset>(7),
                 reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
+                reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
+                reader.IsDBNull(10) ? null : reader.GetFieldValue<TimeSpan>(10));
             if (!result.TryGetValue(last.ProductKey, out var list))
             {
                 result[last.ProductKey] = list = [];
@@ -55,7 +57,8 @@ internal static class PushRecorder
     /// against a state Google may no longer hold. The last accepted content stays recorded. A destination never
     /// pushed gets a marker row (empty hash and payload), so it is deleted if it leaves the view meanwhile.
     /// </summary>
-    public static async Task RecordIntentAsync(NpgsqlConnection connection, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> writes, CancellationToken cancellationToken)
+    public static async Task RecordIntentAsync(
+        NpgsqlConnection connection, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> writes, TimeSpan lease, CancellationToken cancellationToken)
     {
         if (writes.Count == 0)
         {
@@ -63,11 +66,13 @@ internal static class PushRecorder
         }
 
         await using var command = new NpgsqlCommand("""
-            INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at, force_reason, forced_at)
-            SELECT o, l, f, k, '\x'::bytea, '{}'::jsonb, 'epoch', 'epoch', 'in_doubt', now()
+            INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at, force_reason, forced_at, lease_until)
+            SELECT o, l, f, k, '\x'::bytea, '{}'::jsonb, 'epoch', 'epoch', 'in_doubt', now(), now() + @lease
             FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[]) AS r(o, l, f, k)
-            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE SET force_reason = excluded.force_reason, forced_at = excluded.forced_at
+            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
+               SET force_reason = excluded.force_reason, forced_at = excluded.forced_at, lease_until = excluded.lease_until
             """, connection);
+        command.Parameters.AddWithValue("lease", lease);
         foreach (var (name, value) in Identities(writes, withKeys: true))
         {
             command.Parameters.AddWithValue(name, value);
@@ -103,6 +108,9 @@ internal static class PushRecorder
         IReadOnlyCollection<LastPushed>? restore = null)
     {
         var batch = new NpgsqlBatch(connection, transaction);
+
+        // This push holds its claims, so its calls are over: their write lease ends (see WriteLease).
+        batch.BatchCommands.Add(EndLeaseCommand(outcomes.Select(o => (o.ProductKey, o.Decision.Identity))));
         if (restore is { Count: > 0 })
         {
             batch.BatchCommands.Add(RestoreCommand(restore));
@@ -190,6 +198,22 @@ internal static class PushRecorder
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
     }
+
+    /// <summary>Ends the write lease of destinations whose calls are over while this pusher still holds their claims.</summary>
+    public static async Task EndLeaseAsync(NpgsqlConnection connection, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> destinations, CancellationToken cancellationToken)
+    {
+        if (destinations.Count > 0)
+        {
+            await using var batch = new NpgsqlBatch(connection) { BatchCommands = { EndLeaseCommand(destinations) } };
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static NpgsqlBatchCommand EndLeaseCommand(IEnumerable<(string ProductKey, ProductIdentity Identity)> destinations) => Command("""
+        UPDATE feedsync.last_pushed lp SET lease_until = NULL
+        FROM unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
+        WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.lease_until IS NOT NULL
+        """, Identities(destinations, withKeys: false));
 
     private static IEnumerable<(string Name, object Value)> Identities(IEnumerable<(string ProductKey, ProductIdentity Identity)> rows, bool withKeys)
     {

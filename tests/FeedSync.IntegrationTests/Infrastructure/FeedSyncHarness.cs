@@ -71,6 +71,9 @@ internal sealed class FeedSyncHarness : IAsyncDisposable
 
             // Tests of other behaviour expect every change at Google at once; the budget tests turn it back on.
             ["FeedSync:Freshness:CosmeticPushesPerDay"] = "0",
+
+            // A pusher killed mid-push leaves its write lease behind; tests that kill processes should not wait minutes.
+            ["FeedSync:Push:WriteLease"] = "00:00:30",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

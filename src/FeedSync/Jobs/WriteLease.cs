@@ -1,0 +1,50 @@
+using FeedSync.Diff;
+using FeedSync.Publish;
+
+namespace FeedSync.Jobs;
+
+/// <summary>
+/// Keeps an older write from landing after a newer one when a pusher loses its claim mid-push. Claims are session
+/// advisory locks, so if the claiming connection drops while the calls are in flight, another pusher can claim the
+/// product at once, although the first pusher's HTTP calls are still on their way to Google. The first pusher
+/// cannot record anything any more (its connection is gone), so <c>last_pushed</c> would say the newer content
+/// while Google ends up with the older one. The fix is a lease on every insert or patch
+/// (<see cref="PushOptions.WriteLease"/>, stored as <c>last_pushed.lease_until</c> with the in-doubt mark): the
+/// writer abandons calls not answered within half of it, and another pusher leaves the product pending until it
+/// has run out. A push that records its results (its claim was held throughout) ends the lease at once.
+/// </summary>
+internal static class WriteLease
+{
+    public const string WaitingReason = "write_lease";
+
+    /// <summary>Claimed product keys with a destination whose earlier write may still be in flight, and for how long.</summary>
+    public static Dictionary<string, TimeSpan> Waiting(Dictionary<string, List<LastPushed>> lastPushed) =>
+        lastPushed
+            .Select(p => (p.Key, Left: p.Value.Max(l => l.LeaseLeft ?? TimeSpan.Zero)))
+            .Where(p => p.Left > TimeSpan.Zero)
+            .ToDictionary(p => p.Key, p => p.Left, StringComparer.Ordinal);
+
+    /// <summary>Leaves a product pending until the lease of another pusher's write has run out.</summary>
+    public static Release Wait(Claim claim, TimeSpan left) =>
+        new(claim, Called: false, RetryAfter: left, Error: $"{WaitingReason}: an earlier push of this product may still be in flight (its pusher lost its claim); retrying in {left:g}");
+
+    /// <summary>
+    /// Makes the calls, abandoning any not answered within half the lease. Which of them Google applied is then
+    /// unknown: all are answered as transient failures, so they stay in doubt and are resent in full later.
+    /// </summary>
+    public static async Task<List<DestinationOutcome>> CallAsync(
+        IMerchantCenter merchant, IReadOnlyList<(string ProductKey, PushDecision Decision)> calls, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(lease / 2);
+        try
+        {
+            return await PushCalls.ExecuteAsync(merchant, calls, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var abandoned = new MerchantResult(ResultKind.Transient, 0, WaitingReason, $"not answered within half the write lease ({lease / 2:g}); abandoned");
+            return calls.Select(c => new DestinationOutcome(c.ProductKey, c.Decision, c.Decision.Action, abandoned, c.Decision.Reason, null)).ToList();
+        }
+    }
+}

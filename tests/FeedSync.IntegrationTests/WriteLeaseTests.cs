@@ -1,0 +1,84 @@
+using FeedSync.Diff;
+using FeedSync.IntegrationTests.Infrastructure;
+using FeedSync.MerchantEmulator;
+using static FeedSync.IntegrationTests.Freshness.FreshnessCatalog;
+
+namespace FeedSync.IntegrationTests;
+
+/// <summary>
+/// A pusher that lost its claim connection mid-push cannot record, but its calls may still be in flight: another
+/// pusher waits out its write lease, so the older write cannot land after the newer one.
+/// </summary>
+public sealed class WriteLeaseTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private FeedSyncHarness _feedSync = null!;
+
+    public async Task InitializeAsync()
+    {
+        _feedSync = await FeedSyncHarness.CreateAsync(variants: 8, new Dictionary<string, string?> { ["FeedSync:Push:WriteLease"] = "00:00:06" });
+        await _feedSync.StartAndSyncAsync();
+    }
+
+    public async Task DisposeAsync() => await _feedSync.DisposeAsync();
+
+    [Fact]
+    public async Task AWriteOfAPusherThatLostItsClaim_IsWaitedOut_ThenTheProductIsResentInFull()
+    {
+        var (_, variantId, sku) = (await PickUnpromotedAsync(_feedSync, 1))[0];
+        var key = variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // What a pusher leaves behind when its claim connection drops while its insert is on the way to Google.
+        await _feedSync.Database.ExecuteAsync(
+            "UPDATE feedsync.last_pushed SET force_reason = 'in_doubt', forced_at = now(), lease_until = now() + interval '1 hour' WHERE product_key = @k", ("k", key));
+        var before = _feedSync.RequestsFor(sku).Count;
+        var price = await _feedSync.Database.ScalarAsync<decimal>("SELECT amount FROM catalog.prices WHERE variant_id = @v AND market = 'US'", ("v", variantId));
+        await _feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = @a WHERE variant_id = @v AND market = 'US'", ("a", price + 1m), ("v", variantId));
+
+        await Wait.UntilAsync(
+            () => _feedSync.Database.ScalarAsync<bool>(
+                "SELECT coalesce((SELECT last_error LIKE 'write_lease%' AND not_before > now() + interval '50 minutes' FROM feedsync.pending WHERE product_key = @k), false)", ("k", key)),
+            Timeout,
+            "the product waits for the other pusher's write lease");
+        Assert.Equal(before, _feedSync.RequestsFor(sku).Count);
+
+        // The lease runs out: the product goes as a full insert of the latest content.
+        await _feedSync.Database.ExecuteAsync("""
+            UPDATE feedsync.last_pushed SET lease_until = now() - interval '1 second' WHERE product_key = @k;
+            UPDATE feedsync.pending SET not_before = now() WHERE product_key = @k;
+            """, ("k", key));
+        await _feedSync.WaitUntilInStepAsync(Timeout);
+        var resent = Assert.Single(_feedSync.RequestsFor(sku).Skip(before));
+        Assert.Equal("POST", resent.Method);
+        Assert.Equal(ForceReason.Describe(ForceReason.InDoubt), await _feedSync.Database.ScalarAsync<string>(
+            "SELECT why FROM feedsync.push_log WHERE product_key = @k ORDER BY id DESC LIMIT 1", ("k", key)));
+        Assert.True(await _feedSync.Database.ScalarAsync<bool>(
+            "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)));
+    }
+
+    [Fact]
+    public async Task CallsNotAnsweredWithinHalfTheLease_AreAbandoned_StayInDoubt_AndAreResentInFull()
+    {
+        var (_, variantId, sku) = (await PickUnpromotedAsync(_feedSync, 1))[0];
+        var key = variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _feedSync.Emulator.Faults = new FaultSettings { LatencyMs = 5000 };
+
+        var price = await _feedSync.Database.ScalarAsync<decimal>("SELECT amount FROM catalog.prices WHERE variant_id = @v AND market = 'US'", ("v", variantId));
+        await _feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = @a WHERE variant_id = @v AND market = 'US'", ("a", price + 1m), ("v", variantId));
+        await Wait.UntilAsync(
+            () => _feedSync.Database.ScalarAsync<bool>(
+                """
+                SELECT coalesce((SELECT last_error LIKE '%write_lease%' FROM feedsync.pending WHERE product_key = @k), false)
+                   AND (SELECT bool_and(force_reason = 'in_doubt' AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k)
+                """,
+                ("k", key)),
+            Timeout,
+            "the patch is abandoned at half the lease and stays in doubt, its lease ended (the claim was held)");
+
+        // The retry backoff doubles per attempt, so the next try may be a while off.
+        _feedSync.Emulator.Faults = FaultSettings.None;
+        await _feedSync.WaitUntilInStepAsync(TimeSpan.FromSeconds(90));
+        Assert.Equal(ForceReason.Describe(ForceReason.InDoubt), await _feedSync.Database.ScalarAsync<string>(
+            "SELECT why FROM feedsync.push_log WHERE product_key = @k AND outcome = 'Success' ORDER BY id DESC LIMIT 1", ("k", key)));
+    }
+}
