@@ -91,7 +91,8 @@ internal sealed class FreshnessGate(BoundaryScheduler scheduler, IOptions<Freshn
     {
         await BoundaryStore.ReplaceLearnedAsync(connection, transaction, plan.ProductKeys, plan.Boundaries, cancellationToken);
 
-        var pushed = outcomes.Where(o => o.Result.IsSuccess).Select(o => (o.ProductKey, o.Decision.Identity)).Distinct().ToList();
+        // A deleted destination no longer exists at Google: nothing to budget.
+        var pushed = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction != PushAction.Delete).Select(o => (o.ProductKey, o.Decision.Identity)).Distinct().ToList();
         var cosmetic = pushed.Where(p => plan.Cosmetic.Contains(p.Identity)).ToList();
         var critical = pushed.Where(p => !plan.Cosmetic.Contains(p.Identity) && !plan.Deferred.ContainsKey(p.Identity)).ToList();
         var deferred = plan.Deferred.ToList();

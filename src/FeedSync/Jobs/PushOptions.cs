@@ -26,7 +26,7 @@ internal sealed class PushOptions
     public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// How long an insert or patch may be in flight: the pusher abandons calls not answered within half of it, and a
+    /// How long a write (insert, patch, delete) may be in flight: the pusher abandons calls not answered within half of it, and a
     /// pusher that finds the write of one whose claim connection dropped waits until it has run out (see WriteLease).
     /// </summary>
     public TimeSpan WriteLease { get; set; } = TimeSpan.FromMinutes(2);

@@ -58,13 +58,13 @@ internal sealed partial class PushProcessor(
             var freshnessPlan = await freshness.PlanAsync(connection, keys, rows, lastPushed, decisions, now, cancellationToken);
 
             var calls = decisions.Where(d => d.Decision.Action != PushAction.None).ToList();
-            var writes = calls.Where(c => c.Decision.Action is PushAction.Insert or PushAction.Patch).Select(c => (c.ProductKey, c.Decision.Identity)).ToList();
+            var writes = calls.Select(c => (c.ProductKey, c.Decision.Identity)).ToList();
             await PushRecorder.RecordIntentAsync(connection, writes, pushOptions.Value.WriteLease, cancellationToken);
             leased = writes;
             var outcomes = await WriteLease.CallAsync(merchant, calls, pushOptions.Value.WriteLease, cancellationToken);
             var previous = lastPushed.Values.SelectMany(l => l).ToDictionary(l => l.Identity);
             var restore = outcomes
-                .Where(o => o.CalledAction != PushAction.Delete && NotApplied(o.Result.Kind) && previous.ContainsKey(o.Decision.Identity))
+                .Where(o => NotApplied(o.Result.Kind) && previous.ContainsKey(o.Decision.Identity))
                 .Select(o => previous[o.Decision.Identity])
                 .ToList();
 

@@ -51,10 +51,10 @@ internal static class PushRecorder
     }
 
     /// <summary>
-    /// Before an insert or patch, mark the destination in doubt (<see cref="ForceReason.InDoubt"/>), in its own
-    /// committed transaction. If the process dies between Google's answer and <see cref="RecordAsync"/>, the next
-    /// push of that destination then does a full insert (or a delete if it left the view) instead of diffing
-    /// against a state Google may no longer hold. The last accepted content stays recorded. A destination never
+    /// Before any call (insert, patch or delete), mark the destination in doubt (<see cref="ForceReason.InDoubt"/>)
+    /// under a write lease, in its own committed transaction. If the process dies between Google's answer and
+    /// <see cref="RecordAsync"/>, the next push of that destination then does a full insert (or a delete if it left
+    /// the view) instead of diffing against a state Google may no longer hold. The last accepted content stays recorded. A destination never
     /// pushed gets a marker row (empty hash and payload), so it is deleted if it leaves the view meanwhile.
     /// </summary>
     public static async Task RecordIntentAsync(

@@ -8,7 +8,8 @@ namespace FeedSync.Jobs;
 /// advisory locks, so if the claiming connection drops while the calls are in flight, another pusher can claim the
 /// product at once, although the first pusher's HTTP calls are still on their way to Google. The first pusher
 /// cannot record anything any more (its connection is gone), so <c>last_pushed</c> would say the newer content
-/// while Google ends up with the older one. The fix is a lease on every insert or patch
+/// while Google ends up with the older one (or a late delete removes a product just inserted again). The fix is a
+/// lease on every write
 /// (<see cref="PushOptions.WriteLease"/>, stored as <c>last_pushed.lease_until</c> with the in-doubt mark): the
 /// writer abandons calls not answered within half of it, and another pusher leaves the product pending until it
 /// has run out. A push that records its results (its claim was held throughout) ends the lease at once.

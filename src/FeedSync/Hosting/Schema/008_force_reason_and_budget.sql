@@ -33,7 +33,7 @@ ALTER TABLE feedsync.update_budget
     ADD PRIMARY KEY (offer_id, content_language, feed_label);
 CREATE INDEX update_budget_product_key ON feedsync.update_budget (product_key);
 
--- Write lease: until when a pusher may still have an insert or patch of this destination in flight. Set with
+-- Write lease: until when a pusher may still have a write (insert, patch, delete) of this destination in flight. Set with
 -- the in-doubt mark, cleared when the push records its results. A pusher whose claim connection dropped cannot
 -- record, and another pusher may then claim the product: it waits until the lease has run out, so the older
 -- write cannot land after its newer one. The writer abandons its calls at half the lease.
