@@ -19,6 +19,7 @@ internal static class DashboardSetup
         services.AddSingleton<OverviewQueries>();
         services.AddSingleton<ProblemsQueries>();
         services.AddSingleton<ProductQueries>();
+        services.AddSingleton<UpdateBudgetQueries>();
 
         // Hangfire validates its own POST commands with this when it is registered (a token in a meta tag, sent as a header).
         services.AddAntiforgery(antiforgery =>

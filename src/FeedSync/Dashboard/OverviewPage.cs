@@ -15,6 +15,7 @@ internal sealed class OverviewPage : RazorPage
         var queries = Context.GetHttpContext().RequestServices.GetRequiredService<OverviewQueries>();
         var overview = queries.Read();
         var alarms = overview.Alarms();
+        var budget = Context.GetHttpContext().RequestServices.GetRequiredService<UpdateBudgetQueries>().DeferralsAsync(CancellationToken.None).GetAwaiter().GetResult();
 
         var html = new StringBuilder();
         html.Append(CultureInfo.InvariantCulture, $"""
@@ -34,6 +35,7 @@ internal sealed class OverviewPage : RazorPage
               <tr><th>Rejected locally / by Google</th><td id="problems">{overview.LocalProblems} / {overview.GoogleProblems}</td></tr>
               <tr><th>Google item issues / disapproved</th><td id="google-issues">{overview.GoogleIssues} / {overview.GoogleDisapproved} (status pulled {When(overview.LastStatusPull)})</td></tr>
               <tr><th>Last change captured</th><td id="last-capture">{When(overview.LastCaptureAt)}</td></tr>
+              <tr><th>Cosmetic changes waiting for the update budget</th><td id="budget-deferred">{budget.Deferred} destination(s){(budget.NextFlush is { } flush ? ", next flush " + When(flush) : "")}</td></tr>
               <tr><th>Capture lag (unread WAL)</th><td id="capture-lag">{Bytes(overview.CaptureLagBytes)}{(overview.CaptureSlotActive == false ? " (slot not being read)" : "")}</td></tr>
             </table>
             """);

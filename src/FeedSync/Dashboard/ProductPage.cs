@@ -26,6 +26,8 @@ internal sealed class ProductPage(string productKey) : RazorPage
             ? string.Create(CultureInfo.InvariantCulture, $"<p id=\"pending-state\">Pending since {When(pending.FirstDirtyAt)} (last change {When(pending.LastDirtyAt)}), due {When(pending.NotBefore)}, {pending.Attempts} failed attempt(s){(pending.LastError is null ? "" : ": " + E(pending.LastError))}</p>")
             : "<p id=\"pending-state\">Not pending: FeedSync has pushed every captured change.</p>");
         html.Append(CultureInfo.InvariantCulture, $"<p>Calls for this product in the last day: <span id=\"calls-day\">{timeline.PushesLastDay}</span> (Google asks for at most about two updates a day per product).</p>");
+        var budget = Context.GetHttpContext().RequestServices.GetRequiredService<UpdateBudgetQueries>().ForProductAsync(productKey, CancellationToken.None).GetAwaiter().GetResult();
+        html.Append(BudgetSection(budget));
 
         html.Append("<h3>What Google holds</h3><table class=\"table table-condensed\" id=\"destinations\"><tr><th>Destination</th><th>Offer id</th><th>Last push</th><th>Last full insert</th><th>Next push</th><th>Payload</th></tr>");
         foreach (var destination in timeline.Destinations)
@@ -57,5 +59,26 @@ internal sealed class ProductPage(string productKey) : RazorPage
 
         html.Append("</table>");
         WriteLiteral(html.ToString());
+    }
+
+    /// <summary>Budget use per destination: cosmetic pushes in the rolling 24 h against the limit, and what waits until when.</summary>
+    private static string BudgetSection(IReadOnlyList<BudgetUse> budget)
+    {
+        var html = new StringBuilder("<h3>Update budget</h3><table class=\"table table-condensed\" id=\"budget\"><tr><th>Destination</th><th>Cosmetic pushes (rolling 24 h)</th><th>Critical pushes</th><th>Deferred changes</th><th>Flush at</th></tr>");
+        foreach (var row in budget)
+        {
+            var limit = row.CosmeticPushesPerDay == 0 ? "no limit" : row.CosmeticPushesPerDay.ToString(CultureInfo.InvariantCulture);
+            html.Append(CultureInfo.InvariantCulture,
+                $"<tr><td>{E(row.Scope)}</td><td class=\"budget-used\">{row.CosmeticPushesLastDay} / {limit}</td><td>{row.CriticalPushes} (last {When(row.LastCriticalAt)})</td>"
+                + $"<td class=\"budget-deferred\">{(row.DeferredUntil is null ? "none" : E(row.DeferredChanges) + " (since " + When(row.DeferredSince) + ")")}</td>"
+                + $"<td class=\"budget-flush\">{(row.DeferredUntil is null ? "" : When(row.DeferredUntil))}</td></tr>");
+        }
+
+        if (budget.Count == 0)
+        {
+            html.Append("<tr><td colspan=\"5\">No budgeted push yet.</td></tr>");
+        }
+
+        return html.Append("</table>").ToString();
     }
 }

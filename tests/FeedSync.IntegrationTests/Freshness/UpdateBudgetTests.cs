@@ -1,4 +1,6 @@
+using FeedSync.Dashboard;
 using FeedSync.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using static FeedSync.IntegrationTests.Freshness.FreshnessCatalog;
 
@@ -96,6 +98,43 @@ public sealed class UpdateBudgetTests : IAsyncLifetime
             "the German push is recorded against the German budget only");
 
         string? Description(string language, string label) => _feedSync.Held(sku, language, label)!["productAttributes"]!["description"]?.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task ADeferredCosmeticChange_ShowsAsBudgetUseOnTheProductPage_OnTheOverview_AndInMetrics()
+    {
+        var product = (await PickUnpromotedAsync(_feedSync, 1))[0];
+        var key = Key(product.VariantId);
+        await ChangeAndWaitEvaluatedAsync(_feedSync, "UPDATE catalog.products SET description = 'First edit' WHERE id = @id", ("id", product.ProductId));
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await ChangeAndWaitEvaluatedAsync(_feedSync, "UPDATE catalog.products SET description = 'Second edit' WHERE id = @id", ("id", product.ProductId));
+        var deferredUntil = await _feedSync.Database.ScalarAsync<DateTime>(
+            "SELECT deferred_until FROM feedsync.update_budget WHERE product_key = @k AND content_language = 'en' AND feed_label = 'US'", ("k", key));
+
+        // One budget per destination (content language ~ feed label) of the product.
+        var queries = _feedSync.Services.GetRequiredService<UpdateBudgetQueries>();
+        var use = Assert.Single(await queries.ForProductAsync(key, CancellationToken.None), b => b.Scope == $"{product.Sku} en~US");
+        Assert.Equal((1, 2), (use.CosmeticPushesLastDay, use.CosmeticPushesPerDay));
+        Assert.Equal(deferredUntil, use.DeferredUntil?.UtcDateTime);
+        Assert.Contains("description", use.DeferredChanges, StringComparison.Ordinal);
+        // The description belongs to the product, so each destination of each of its variants waits.
+        var waiting = await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.update_budget WHERE deferred_until IS NOT NULL");
+        var deferrals = await queries.DeferralsAsync(CancellationToken.None);
+        Assert.Equal((waiting, use.DeferredUntil), (deferrals.Deferred, deferrals.NextFlush));
+
+        using var dashboard = new DashboardClient();
+        Assert.True(await dashboard.SignInAsync(_feedSync.BaseUrl, FeedSyncHarness.ViewerName, FeedSyncHarness.Password));
+        var (_, page) = await dashboard.GetAsync($"{_feedSync.BaseUrl}/hangfire/feedsync/product/{Uri.EscapeDataString(key)}");
+        Assert.Contains("<td class=\"budget-used\">1 / 2</td>", page, StringComparison.Ordinal);
+        Assert.Contains($"<td class=\"budget-flush\">{FeedSyncPages.When(use.DeferredUntil)}</td>", page, StringComparison.Ordinal);
+        var (_, overview) = await dashboard.GetAsync($"{_feedSync.BaseUrl}/hangfire/feedsync");
+        Assert.Contains($"id=\"budget-deferred\">{waiting} destination(s), next flush {FeedSyncPages.When(use.DeferredUntil)}<", overview, StringComparison.Ordinal);
+
+        // The gauges cache their reading for a few seconds of FeedSync's (here fake) clock.
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        using var http = new HttpClient { BaseAddress = new Uri(_feedSync.BaseUrl) };
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Matches($@"\nfeedsync_budget_deferred(\{{[^}}]*\}})? {waiting}[ \n]", metrics);
     }
 
     private static string Key(long variantId) => variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
