@@ -90,6 +90,20 @@ public sealed partial class MerchantEmulator : IDisposable
     /// <summary>Data sources created through <c>dataSources.create</c>, by name.</summary>
     public IReadOnlyDictionary<string, JsonObject> DataSources => _dataSources.ToDictionary(p => p.Key, p => (JsonObject)p.Value.DeepClone(), StringComparer.Ordinal);
 
+    /// <summary>
+    /// Holds a data source as if it had been set up in Merchant Center (<paramref name="source"/> is a DataSource
+    /// resource; name, id and, unless given, input API are filled in). <c>dataSources.get</c> then returns it.
+    /// </summary>
+    public void PutDataSource(string account, string dataSourceId, JsonObject source)
+    {
+        var copy = (JsonObject)source.DeepClone();
+        var name = $"accounts/{account}/dataSources/{dataSourceId}";
+        copy["name"] = name;
+        copy["dataSourceId"] = dataSourceId;
+        copy["input"] ??= "API";
+        _dataSources[name] = copy;
+    }
+
     private static DiscoveryContract DataSourcesContract => DiscoveryContract.Load("merchantapi.datasources_v1.json");
 
     /// <summary>The per-minute limit the Quota sub-API reports for product writes.</summary>
@@ -232,7 +246,7 @@ public sealed partial class MerchantEmulator : IDisposable
                 { Errors.Count: > 0 } => throw ApiException.Invalid("CONTRACT_VIOLATION",
                     "Request violates the Merchant API discovery contract: " + string.Join("; ", check.Errors)),
                 _ when _faults.Draw() is { } fault => throw fault,
-                _ when dataSources => CreateDataSource(check, body),
+                _ when dataSources => DataSourcesCall(check, body),
                 _ => _api.Handle(check, body),
             };
             status = 200;
@@ -256,12 +270,20 @@ public sealed partial class MerchantEmulator : IDisposable
         return (status, json);
     }
 
-    /// <summary><c>dataSources.create</c> (the only Data sources method FeedSync uses): assigns an id, input API.</summary>
-    private JsonObject CreateDataSource(ContractCheck check, string? body)
+    /// <summary>The Data sources methods FeedSync uses: <c>create</c> (assigns an id, input API) and <c>get</c> (what the emulator holds).</summary>
+    private JsonObject DataSourcesCall(ContractCheck check, string? body)
     {
-        if (check.Method!.Id != "merchantapi.accounts.dataSources.create")
+        switch (check.Method!.Id)
         {
-            throw new ApiException(501, "UNIMPLEMENTED", "UNIMPLEMENTED", $"The emulator does not implement {check.Method.Id}.");
+            case "merchantapi.accounts.dataSources.create":
+                break;
+            case "merchantapi.accounts.dataSources.get":
+                var wanted = check.PathParameters["name"];
+                return _dataSources.TryGetValue(wanted, out var held)
+                    ? (JsonObject)held.DeepClone()
+                    : throw ApiException.NotFound("DATA_SOURCE_NOT_FOUND", $"[name] Data source `{wanted}` not found.");
+            default:
+                throw new ApiException(501, "UNIMPLEMENTED", "UNIMPLEMENTED", $"The emulator does not implement {check.Method.Id}.");
         }
 
         var source = ProductJson.ParseObject(body);

@@ -156,7 +156,56 @@ public sealed class CliTests : IAsyncLifetime
         Assert.True(exit == CliApp.Ok, output);
         Assert.Contains("ok    Merchant Center access", output, StringComparison.Ordinal);
         Assert.Contains("ok    feed view and tracked tables", output, StringComparison.Ordinal);
+        Assert.Contains($"ok    data source: accounts/{FeedSyncHarness.AccountId}/dataSources/{FeedSyncHarness.DataSourceId} is a primary product data source with API input", output, StringComparison.Ordinal);
         Assert.Contains("Configuration is valid.", output, StringComparison.Ordinal);
+        Assert.Empty(_feedSync.Emulator.ContractViolations);
+    }
+
+    [Fact]
+    public async Task ConfigValidate_NamesAMissingDataSource_AndHowToCreateOne()
+    {
+        var (exit, output) = await ValidateWithDataSourceAsync("999");
+
+        Assert.Equal(CliApp.ConfigurationProblem, exit);
+        Assert.Contains($"FAIL  data source: accounts/{FeedSyncHarness.AccountId}/dataSources/999 does not exist in Merchant Center", output, StringComparison.Ordinal);
+        Assert.Contains("`feedsync migrate --merchant-center`", output, StringComparison.Ordinal);
+        Assert.Empty(_feedSync.Emulator.ContractViolations);
+    }
+
+    [Fact]
+    public async Task ConfigValidate_NamesADataSourceOfTheWrongType_OrForAnotherFeedLabel()
+    {
+        _feedSync.Emulator.PutDataSource(FeedSyncHarness.AccountId, "555", new JsonObject
+        {
+            ["displayName"] = "Extra attributes", ["input"] = "FILE", ["supplementalProductDataSource"] = new JsonObject(),
+        });
+        _feedSync.Emulator.PutDataSource(FeedSyncHarness.AccountId, "556", new JsonObject
+        {
+            ["displayName"] = "German shop", ["primaryProductDataSource"] = new JsonObject { ["contentLanguage"] = "de", ["feedLabel"] = "DE" },
+        });
+
+        var (wrongTypeExit, wrongType) = await ValidateWithDataSourceAsync("555");
+        var (wrongLabelExit, wrongLabel) = await ValidateWithDataSourceAsync("556");
+
+        Assert.Equal(CliApp.ConfigurationProblem, wrongTypeExit);
+        Assert.Contains("it is not a primary product data source (it is a supplementalProductDataSource)", wrongType, StringComparison.Ordinal);
+        Assert.Contains("its input is FILE, not API", wrongType, StringComparison.Ordinal);
+        Assert.Equal(CliApp.ConfigurationProblem, wrongLabelExit);
+        Assert.Contains("it accepts only de~DE (contentLanguage~feedLabel), but the feed view has rows for ", wrongLabel, StringComparison.Ordinal);
+    }
+
+    private async Task<(int Exit, string Output)> ValidateWithDataSourceAsync(string dataSourceId)
+    {
+        var file = WriteConfig(new Dictionary<string, string?>(_feedSync.Settings) { ["FeedSync:MerchantCenter:DataSourceId"] = dataSourceId });
+        try
+        {
+            var (exit, output, _) = await RunAsync(["config", "validate"], file);
+            return (exit, output);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

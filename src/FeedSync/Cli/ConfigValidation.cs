@@ -226,6 +226,7 @@ internal sealed class ConfigValidation(IServiceProvider services, IConfiguration
             }
 
             checks.Add(new ConfigCheck("Merchant Center access", true, $"{options.Endpoint} answers for {options.AccountName}"));
+            checks.Add(await DataSourceCheck.RunAsync(services, cancellationToken));
         }
         catch (MerchantApiException ex)
         {
@@ -242,7 +243,5 @@ internal sealed class ConfigValidation(IServiceProvider services, IConfiguration
         {
             checks.Add(new ConfigCheck("Merchant Center access", false, $"{options.Endpoint} (FeedSync:MerchantCenter:Endpoint) did not answer in time"));
         }
-
-        checks.Add(new ConfigCheck("data source", true, $"{options.DataSourceName} is not checked (FeedSync only writes to it); make sure it is an API data source", Warning: true));
     }
 }

@@ -24,4 +24,23 @@ internal sealed class DataSourceSetup(IHttpClientFactory httpClients, IOptions<M
         return JsonNode.Parse(text)?["dataSourceId"]?.GetValue<string>()
             ?? throw new InvalidOperationException("Merchant Center created a data source but did not say its id.");
     }
+
+    /// <summary><c>dataSources.get</c> on the configured data source: its configuration, or null when Merchant Center has no such data source.</summary>
+    public async Task<JsonObject?> GetConfiguredAsync(CancellationToken cancellationToken)
+    {
+        var http = httpClients.CreateClient(MerchantCenterOptions.AdminHttpClient);
+        using var response = await http.GetAsync($"datasources/v1/{options.Value.DataSourceName}", cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Merchant Center refused to read the data source: {GoogleError.Classify(response.StatusCode, text, null)}");
+        }
+
+        return JsonNode.Parse(text) as JsonObject ?? throw new InvalidOperationException("Merchant Center answered dataSources.get without a data source.");
+    }
 }

@@ -51,6 +51,7 @@ internal sealed class FeedSyncHarness : IAsyncDisposable
     {
         var database = await TestDatabase.CreateAsync();
         var emulator = MerchantEmulator.MerchantEmulator.Start();
+        emulator.PutDataSource(AccountId, DataSourceId, new JsonObject { ["displayName"] = "FeedSync", ["primaryProductDataSource"] = new JsonObject() });
         var overrides = new Dictionary<string, string?>
         {
             ["FeedSync:Catalog:ConnectionString"] = database.ConnectionString,
