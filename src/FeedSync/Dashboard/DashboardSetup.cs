@@ -21,6 +21,9 @@ internal static class DashboardSetup
         services.AddSingleton<ProductQueries>();
         services.AddSingleton<UpdateBudgetQueries>();
 
+        // Sign-in and antiforgery cookies are protected with keys every instance reads from the state database.
+        services.AddStateKeyRing();
+
         // Hangfire validates its own POST commands with this when it is registered (a token in a meta tag, sent as a header).
         services.AddAntiforgery(antiforgery =>
         {
