@@ -29,6 +29,7 @@ internal sealed class ConfigValidation(IServiceProvider services, IConfiguration
         ["Push"] = typeof(PushOptions),
         ["Dashboard"] = typeof(FeedSyncDashboardOptions),
         ["StatusPull"] = typeof(StatusPullOptions),
+        ["Retention"] = typeof(RetentionOptions),
     };
 
     public async Task<List<ConfigCheck>> RunAsync(CancellationToken cancellationToken)
@@ -108,6 +109,7 @@ internal sealed class ConfigValidation(IServiceProvider services, IConfiguration
         Resolve(StateOptions.Section, () => services.GetRequiredService<IOptions<StateOptions>>().Value);
         Resolve(MerchantCenterOptions.Section, () => services.GetRequiredService<IOptions<MerchantCenterOptions>>().Value);
         Resolve(PushOptions.Section, () => services.GetRequiredService<IOptions<PushOptions>>().Value);
+        Resolve(RetentionOptions.Section, () => services.GetRequiredService<IOptions<RetentionOptions>>().Value);
         Resolve(FeedSyncDashboardOptions.Section, () =>
         {
             var dashboard = configuration.GetSection(FeedSyncDashboardOptions.Section).Get<FeedSyncDashboardOptions>() ?? new FeedSyncDashboardOptions();

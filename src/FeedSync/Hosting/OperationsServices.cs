@@ -30,6 +30,9 @@ internal static class OperationsServices
         services.AddTransient<ResyncAllJob>();
         services.AddSingleton<ForcedResync>();
         services.AddOptions<StatusPullOptions>().Bind(configuration.GetSection(StatusPullOptions.Section));
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
+        services.AddTransient<RetentionJob>();
 
         var statusClient = services.AddHttpClient<ProductStatusReader>((sp, http) =>
         {
@@ -55,10 +58,11 @@ internal static class OperationsServices
     }
 
     /// <summary>Registers (or removes) FeedSync's recurring jobs when the worker starts; every instance may do it, the result is the same.</summary>
-    private sealed class RecurringJobsRegistration(IRecurringJobManager recurring, IOptions<StatusPullOptions> statusPull) : IHostedService
+    private sealed class RecurringJobsRegistration(IRecurringJobManager recurring, IOptions<StatusPullOptions> statusPull, IOptions<RetentionOptions> retention) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            recurring.AddOrUpdate<RetentionJob>(RetentionJob.RecurringId, "b_default", job => job.RunAsync(CancellationToken.None), retention.Value.Cron);
             if (statusPull.Value.Enabled)
             {
                 recurring.AddOrUpdate<StatusPullJob>(StatusPullJob.RecurringId, "b_default", job => job.RunAsync(CancellationToken.None), statusPull.Value.Cron);
