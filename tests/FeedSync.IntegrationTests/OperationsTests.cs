@@ -120,6 +120,29 @@ public sealed class OperationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheFirstRefusedPush_PausesCalls_AndReadyzAndTheOverviewTurnRed()
+    {
+        _feedSync.Emulator.RequireBearerToken = true; // FeedSync sends no token to the emulator: every call is a 401
+        await _feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = amount + 1 WHERE variant_id = (SELECT min(variant_id) FROM catalog.prices)");
+        using var http = new HttpClient { BaseAddress = new Uri(_feedSync.BaseUrl) };
+
+        JsonNode? body = null;
+        await Wait.UntilAsync(async () =>
+        {
+            body = JsonNode.Parse(await (await http.GetAsync("/readyz")).Content.ReadAsStringAsync());
+            return body!["checks"]!["merchant_api_circuit"]!["ok"]!.GetValue<bool>() == false;
+        }, TimeSpan.FromSeconds(30), "readyz reports the paused calls", () => Task.FromResult(body?.ToJsonString() ?? ""));
+
+        Assert.Equal("not ready", body!["status"]!.GetValue<string>());
+        Assert.Contains("401/403", body["checks"]!["merchant_api_circuit"]!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        using var dashboard = new DashboardClient();
+        Assert.True(await dashboard.SignInAsync(_feedSync.BaseUrl, FeedSyncHarness.ViewerName, FeedSyncHarness.Password));
+        var (_, overview) = await dashboard.GetAsync(_feedSync.BaseUrl + "/hangfire/feedsync");
+        Assert.Contains("alert-danger", overview, StringComparison.Ordinal);
+        Assert.Contains("refused FeedSync&#39;s credentials", overview, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DevelopmentWithoutDashboardUsers_ServesTheDashboardToLocalRequests_WithActions()
     {
         var settings = _feedSync.Settings.Where(s => !s.Key.StartsWith("FeedSync:Dashboard:Users", StringComparison.Ordinal)).ToDictionary();

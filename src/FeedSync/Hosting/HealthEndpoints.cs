@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using FeedSync.Capture;
 using FeedSync.Dashboard;
+using FeedSync.Publish;
 using Microsoft.Extensions.Options;
 
 namespace FeedSync.Hosting;
@@ -14,7 +15,7 @@ internal static class HealthEndpoints
     public static WebApplication MapFeedSyncHealth(this WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", async (HttpContext context, Databases databases, OverviewQueries overview, IOptions<CaptureOptions> capture, CancellationToken cancellationToken) =>
+        app.MapGet("/readyz", async (HttpContext context, Databases databases, OverviewQueries overview, IOptions<CaptureOptions> capture, MerchantResilience resilience, CancellationToken cancellationToken) =>
         {
             var checks = new JsonObject();
             var ready = true;
@@ -36,6 +37,11 @@ internal static class HealthEndpoints
             {
                 Check("state_database", false, ex.Message);
             }
+
+            // This instance's own state: paused since Google refused its credentials (the check above covers the fleet).
+            Check("merchant_api_circuit", resilience.CredentialPauseUntil is null, resilience.CredentialPauseUntil is { } until
+                ? $"calls paused until {until:u}: Google refused FeedSync's credentials (401/403)"
+                : "calls flowing");
 
             try
             {

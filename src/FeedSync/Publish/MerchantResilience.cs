@@ -20,12 +20,18 @@ internal interface IResilienceOutcome
 /// failures) are retried a few times with exponential, jittered backoff, honouring a short Retry-After;
 /// everything longer (429, daily quota, an open circuit) goes back to the pending queue with its own delay, and
 /// Hangfire does not retry the drain job. A circuit breaker stops calls when most of them fail (Google down, or
-/// 401/403 for every call) and lets one trial call through after the break to resume by itself.
+/// 401/403 for every call) and lets one trial call through after the break to resume by itself. A 401/403 needs no
+/// majority: with batching a few failed batches are thousands of refused products, so the first call or batch that
+/// Google refuses for credentials pauses all calls (the circuit is isolated) for <see cref="MerchantCenterOptions.CircuitBreakDuration"/>.
 /// </summary>
-internal sealed partial class MerchantResilience
+internal sealed partial class MerchantResilience : IDisposable
 {
     private readonly MerchantCenterOptions _options;
     private readonly ILogger<MerchantResilience> _logger;
+    private readonly CircuitBreakerManualControl _credentialPause = new();
+    private readonly Lock _gate = new();
+    private DateTimeOffset? _pausedUntil;
+    private ITimer? _resumeTimer;
 
     public MerchantResilience(IOptions<MerchantCenterOptions> options, MerchantRateLimiter limiter, TimeProvider time, ILogger<MerchantResilience> logger)
     {
@@ -62,8 +68,15 @@ internal sealed partial class MerchantResilience
                 MinimumThroughput = _options.CircuitMinimumThroughput,
                 SamplingDuration = _options.CircuitSamplingDuration,
                 BreakDuration = _options.CircuitBreakDuration,
+                ManualControl = _credentialPause,
                 OnOpened = args =>
                 {
+                    if (args.IsManual)
+                    {
+                        // The credential pause: PauseForCredentialsAsync has already said why.
+                        return ValueTask.CompletedTask;
+                    }
+
                     if (ConfigurationErrorOf(args.Outcome.Result) is { } error)
                     {
                         LogOpenedConfiguration(args.BreakDuration, error.HttpStatus, error.Reason, error.Message, _options.AccountId);
@@ -75,9 +88,17 @@ internal sealed partial class MerchantResilience
 
                     return ValueTask.CompletedTask;
                 },
-                OnClosed = _ =>
+                OnClosed = args =>
                 {
-                    LogClosed();
+                    if (args.IsManual)
+                    {
+                        LogCredentialPauseOver();
+                    }
+                    else
+                    {
+                        LogClosed();
+                    }
+
                     return ValueTask.CompletedTask;
                 },
             })
@@ -90,19 +111,81 @@ internal sealed partial class MerchantResilience
 
     public TimeProvider Time { get; }
 
+    /// <summary>Until when this instance makes no calls because Google refused its credentials; null when not paused.</summary>
+    public DateTimeOffset? CredentialPauseUntil
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pausedUntil;
+            }
+        }
+    }
+
     /// <summary>Runs <paramref name="attempt"/> under retry and circuit breaker; an open circuit becomes <paramref name="whenOpen"/>.</summary>
     public async Task<T> RunAsync<T>(Func<CancellationToken, ValueTask<T>> attempt, Func<MerchantResult, T> whenOpen, CancellationToken cancellationToken)
         where T : IResilienceOutcome
     {
         try
         {
-            return await Pipeline.ExecuteAsync(attempt, cancellationToken);
+            var result = await Pipeline.ExecuteAsync(attempt, cancellationToken);
+            if (ConfigurationErrorOf(result) is { } error)
+            {
+                await PauseForCredentialsAsync(error);
+            }
+
+            return result;
         }
         catch (BrokenCircuitException ex)
         {
-            var retryAfter = ex.RetryAfter ?? _options.CircuitBreakDuration;
+            var retryAfter = ex.RetryAfter ?? (CredentialPauseUntil - Time.GetUtcNow()) ?? _options.CircuitBreakDuration;
+            retryAfter = retryAfter > TimeSpan.Zero ? retryAfter : _options.CircuitBreakDuration;
             return whenOpen(new MerchantResult(ResultKind.CircuitOpen, 0, "circuit_open",
                 $"Merchant API calls are paused for {retryAfter:g} after repeated failures", retryAfter));
+        }
+    }
+
+    /// <summary>Isolates the circuit at the first 401/403 and closes it again after the break, so one trial call checks the credentials.</summary>
+    private async Task PauseForCredentialsAsync(MerchantResult error)
+    {
+        lock (_gate)
+        {
+            if (_pausedUntil is not null)
+            {
+                return;
+            }
+
+            _pausedUntil = Time.GetUtcNow() + _options.CircuitBreakDuration;
+        }
+
+        LogOpenedConfiguration(_options.CircuitBreakDuration, error.HttpStatus, error.Reason, error.Message, _options.AccountId);
+        await _credentialPause.IsolateAsync();
+
+        // Armed only after isolating, so a short break can never close the circuit before it opened.
+        lock (_gate)
+        {
+            _resumeTimer?.Dispose();
+            _resumeTimer = Time.CreateTimer(_ => _ = ResumeAsync(), null, _options.CircuitBreakDuration, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private async Task ResumeAsync()
+    {
+        // Unmarked first: a 401 answered in between pauses again rather than being lost.
+        lock (_gate)
+        {
+            _pausedUntil = null;
+        }
+
+        await _credentialPause.CloseAsync();
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _resumeTimer?.Dispose();
         }
     }
 
@@ -131,4 +214,7 @@ internal sealed partial class MerchantResilience
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Merchant API circuit closed: calls flow again")]
     private partial void LogClosed();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Merchant API credential pause over: the next call tries the credentials again")]
+    private partial void LogCredentialPauseOver();
 }

@@ -33,5 +33,9 @@ internal sealed class MerchantClients : IDisposable
         MaxRetryAttempts = retries,
     };
 
-    public void Dispose() => Limiter.Dispose();
+    public void Dispose()
+    {
+        Resilience.Dispose();
+        Limiter.Dispose();
+    }
 }

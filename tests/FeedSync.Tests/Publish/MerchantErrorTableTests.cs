@@ -201,17 +201,17 @@ public sealed class MerchantErrorTableTests : IDisposable
         AnswerAlways(status, GoogleError(status, rpcStatus, rpcStatus, message));
         var client = Client(o => o.CircuitBreakDuration = TimeSpan.FromMinutes(5));
 
-        for (var i = 0; i < 4; i++)
-        {
-            var failed = await client.InsertAsync(Input(), CancellationToken.None);
-            Assert.Equal(ResultKind.ConfigurationError, failed.Kind);
-        }
+        var failed = await client.InsertAsync(Input(), CancellationToken.None);
+        Assert.Equal(ResultKind.ConfigurationError, failed.Kind);
 
+        // The first refusal is enough (the ratio breaker would want CircuitMinimumThroughput calls).
         var paused = await client.InsertAsync(Input(), CancellationToken.None);
 
         Assert.Equal(ResultKind.CircuitOpen, paused.Kind);
         Assert.True(paused.ShouldRetryLater);
-        Assert.Equal(4, Calls); // the open circuit made no call
+        Assert.Equal(TimeSpan.FromMinutes(5), paused.RetryAfter);
+        Assert.Equal(1, Calls); // the open circuit made no call
+        Assert.Equal(Morning + TimeSpan.FromMinutes(5), _clients!.Resilience.CredentialPauseUntil);
         Assert.Contains(_logs.Lines, l => l.Level == LogLevel.Critical && l.Text.Contains("registerGcp", StringComparison.Ordinal)
             && l.Text.Contains("CredentialsFile", StringComparison.Ordinal) && l.Text.Contains(message, StringComparison.Ordinal));
 
@@ -222,5 +222,43 @@ public sealed class MerchantErrorTableTests : IDisposable
         var resumed = await client.InsertAsync(Input(), CancellationToken.None);
 
         Assert.Equal(ResultKind.Success, resumed.Kind);
+        Assert.Null(_clients.Resilience.CredentialPauseUntil);
+    }
+
+    [Fact]
+    public async Task AuthError_OnTheFirstBatch_PausesEveryFurtherBatch_AndTheTrialAfterTheBreakPausesAgainIfStillRefused()
+    {
+        AnswerAlways(401, GoogleError(401, "UNAUTHENTICATED", "UNAUTHENTICATED", "Request had invalid authentication credentials."));
+        var client = Client(o =>
+        {
+            o.Transport = MerchantTransport.Batch;
+            o.BatchSize = 10;
+            o.CircuitMinimumThroughput = 20;
+            o.CircuitBreakDuration = TimeSpan.FromMinutes(5);
+        });
+        List<MerchantCall> Batch() => Enumerable.Range(0, 10).Select(i => MerchantCall.Insert(Input(("offer_id", $"p{i}")))).ToList();
+
+        var refused = await client.ExecuteAsync(Batch(), CancellationToken.None);
+        Assert.All(refused, r => Assert.Equal(ResultKind.ConfigurationError, r.Kind));
+        Assert.Equal(1, Calls);
+
+        for (var i = 0; i < 5; i++)
+        {
+            var paused = await client.ExecuteAsync(Batch(), CancellationToken.None);
+            Assert.All(paused, r => Assert.Equal(ResultKind.CircuitOpen, r.Kind));
+        }
+
+        Assert.Equal(1, Calls); // one failed batch, not ~20, and nothing sent while paused
+        Assert.Contains(_logs.Lines, l => l.Level == LogLevel.Critical && l.Text.Contains("401", StringComparison.Ordinal));
+
+        // After the break one trial batch goes; still refused, so the pause starts over.
+        _time.Advance(TimeSpan.FromMinutes(5));
+        var trial = await client.ExecuteAsync(Batch(), CancellationToken.None);
+        var again = await client.ExecuteAsync(Batch(), CancellationToken.None);
+
+        Assert.All(trial, r => Assert.Equal(ResultKind.ConfigurationError, r.Kind));
+        Assert.All(again, r => Assert.Equal(ResultKind.CircuitOpen, r.Kind));
+        Assert.Equal(2, Calls);
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromMinutes(5), _clients!.Resilience.CredentialPauseUntil);
     }
 }
