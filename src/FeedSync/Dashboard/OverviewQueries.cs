@@ -82,7 +82,7 @@ internal sealed class OverviewQueries(Databases databases, IOptions<CaptureOptio
                    (SELECT count(*) FROM feedsync.product_problems WHERE source = 'local'),
                    (SELECT count(*) FROM feedsync.product_problems WHERE source = 'google'),
                    (SELECT count(*) FROM feedsync.google_status WHERE issue_count > 0 OR disapproved),
-                   (SELECT count(*) FROM feedsync.google_status WHERE (issue_count > 0 OR disapproved) AND disapproved),
+                   (SELECT count(*) FROM feedsync.google_status WHERE disapproved),
                    (SELECT max(pulled_at) FROM feedsync.google_status),
                    (SELECT max(updated_at) FROM feedsync.capture_checkpoint)
             """);
