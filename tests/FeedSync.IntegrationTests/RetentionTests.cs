@@ -1,5 +1,6 @@
 using FeedSync.IntegrationTests.Infrastructure;
 using FeedSync.Jobs;
+using Hangfire.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -59,6 +60,18 @@ public sealed class RetentionTests : IAsyncLifetime
         var later = await ActivatorUtilities.CreateInstance<RetentionJob>(scope.ServiceProvider).RunAsync(CancellationToken.None);
         Assert.Equal((1L, 1L), (later.PushLogDeleted, later.PushStatsDeleted));
         Assert.Equal(1L, await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.push_log"));
+    }
+
+    [Fact]
+    public async Task Start_RegistersTheRetentionJobAsRecurring_WithTheConfiguredCron()
+    {
+        using var connection = _feedSync.Services.GetRequiredService<Hangfire.JobStorage>().GetConnection();
+
+        await Wait.UntilAsync(() => connection.GetRecurringJobs().Any(j => j.Id == RetentionJob.RecurringId), TimeSpan.FromSeconds(30), "the retention job is registered");
+
+        var job = connection.GetRecurringJobs().Single(j => j.Id == RetentionJob.RecurringId);
+        Assert.Equal(new RetentionOptions().Cron, job.Cron);
+        Assert.Equal("b_default", job.Job.Queue);
     }
 
     [Fact]
