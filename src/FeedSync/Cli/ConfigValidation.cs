@@ -1,5 +1,6 @@
 using System.Reflection;
 using FeedSync.Capture;
+using FeedSync.Freshness;
 using FeedSync.Catalog;
 using FeedSync.Dashboard;
 using FeedSync.Hosting;
@@ -30,6 +31,7 @@ internal sealed class ConfigValidation(IServiceProvider services, IConfiguration
         ["Dashboard"] = typeof(FeedSyncDashboardOptions),
         ["StatusPull"] = typeof(StatusPullOptions),
         ["Retention"] = typeof(RetentionOptions),
+        ["Freshness"] = typeof(FreshnessOptions),
     };
 
     public async Task<List<ConfigCheck>> RunAsync(CancellationToken cancellationToken)
@@ -110,6 +112,7 @@ internal sealed class ConfigValidation(IServiceProvider services, IConfiguration
         Resolve(MerchantCenterOptions.Section, () => services.GetRequiredService<IOptions<MerchantCenterOptions>>().Value);
         Resolve(PushOptions.Section, () => services.GetRequiredService<IOptions<PushOptions>>().Value);
         Resolve(RetentionOptions.Section, () => services.GetRequiredService<IOptions<RetentionOptions>>().Value);
+        Resolve(FreshnessOptions.Section, () => services.GetRequiredService<IOptions<FreshnessOptions>>().Value);
         Resolve(FeedSyncDashboardOptions.Section, () =>
         {
             var dashboard = configuration.GetSection(FeedSyncDashboardOptions.Section).Get<FeedSyncDashboardOptions>() ?? new FeedSyncDashboardOptions();
