@@ -311,7 +311,9 @@ internal sealed partial class LogicalReplicationCapture(
     [LoggerMessage(Level = LogLevel.Error, Message = "Capture cannot start: {Problem}")]
     private partial void LogSetupProblem(string problem);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication slot {Slot} is held by another process ({Detail}); retrying in {Seconds} s")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication slot {Slot} is held by another process ({Detail}); retrying in {Seconds} s. " +
+        "Usually a previous FeedSync's connection the server has not yet noticed is gone, which clears by itself. If it persists, another client reads the slot: " +
+        "find its process with SELECT active_pid FROM pg_replication_slots WHERE slot_name = <the slot> and stop it (pg_terminate_backend), or give this FeedSync its own FeedSync:Capture:SlotName")]
     private partial void LogSlotHeld(string slot, string detail, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Capture restarts: {Why}")]
