@@ -19,7 +19,7 @@ internal sealed class FeedSyncMetrics : IDisposable
     private readonly IServiceProvider _services;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private (long Pending, double OldestSeconds, long? LagBytes) _gauges;
+    private (long Pending, double OldestSeconds, long? LagBytes, double? LagSeconds) _gauges;
     private long _gaugesReadAt = long.MinValue;
 
     public FeedSyncMetrics(IServiceProvider services, TimeProvider time)
@@ -32,6 +32,8 @@ internal sealed class FeedSyncMetrics : IDisposable
         _meter.CreateObservableGauge("feedsync.pending.oldest_age", () => Gauges().OldestSeconds, unit: "s", description: "Age of the oldest pending change");
         _meter.CreateObservableGauge("feedsync.capture.lag", () => Gauges().LagBytes is { } lag ? [new Measurement<long>(lag)] : Array.Empty<Measurement<long>>(),
             unit: "By", description: "WAL the capture slot has not yet confirmed");
+        _meter.CreateObservableGauge("feedsync.capture.lag_age", () => Gauges().LagSeconds is { } age ? [new Measurement<double>(age)] : Array.Empty<Measurement<double>>(),
+            unit: "s", description: "Trigger mode: age of the oldest change-log row not yet recorded as pending (0 when caught up)");
     }
 
     public void RecordPushes(IEnumerable<DestinationOutcome> outcomes)
@@ -50,7 +52,7 @@ internal sealed class FeedSyncMetrics : IDisposable
             new KeyValuePair<string, object?>("method", method),
             new KeyValuePair<string, object?>("status", status));
 
-    private (long Pending, double OldestSeconds, long? LagBytes) Gauges()
+    private (long Pending, double OldestSeconds, long? LagBytes, double? LagSeconds) Gauges()
     {
         lock (_gate)
         {
@@ -68,7 +70,8 @@ internal sealed class FeedSyncMetrics : IDisposable
                 using var reader = command.ExecuteReader();
                 reader.Read();
                 var lag = overview.CaptureLagAsync(CancellationToken.None).GetAwaiter().GetResult().LagBytes;
-                _gauges = (reader.GetInt64(0), reader.GetDouble(1), lag);
+                var triggerLag = overview.TriggerLagAsync(CancellationToken.None).GetAwaiter().GetResult();
+                _gauges = (reader.GetInt64(0), reader.GetDouble(1), lag, triggerLag?.OldestAge.TotalSeconds);
             }
             catch (Npgsql.NpgsqlException)
             {
