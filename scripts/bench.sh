@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the end-to-end benchmark against a throwaway PostgreSQL and the in-process Merchant API emulator.
-#   scripts/bench.sh [--products N] [--rate R] [--duration S]
+#   scripts/bench.sh [--products N] [--rate R] [--duration S] [--connections C]
 # Prints figures (latency percentiles, calls per change, peak memory); it never passes or fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

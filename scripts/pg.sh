@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL 15 cluster for tests, the demo and benchmarks (no Docker on our machines).
 #
-#   scripts/pg.sh start DIR   # create + start a cluster in DIR; prints the Npgsql connection string
+#   scripts/pg.sh start DIR [--wal-level LEVEL] [--hba-databases LIST]
+#                             # create + start a cluster in DIR; prints the Npgsql connection string
 #   scripts/pg.sh stop DIR    # stop it (fast) and delete DIR
+#
+# Options (for tests of set-up errors): --wal-level replica gives a cluster without logical decoding;
+# --hba-databases postgres lets TCP clients reach only the listed databases (comma-separated) plus
+# physical replication, so a logical replication connection to any other database is refused.
 #
 # Or source it and call pg_start DIR / pg_stop DIR; pg_start then also sets and exports
 # PG_CONNSTR, PG_PORT and PG_BINDIR in the caller. The connection string is also written to
@@ -62,7 +67,16 @@ free_port() {
 }
 
 pg_start() {
-  local dir=${1:?usage: pg_start DIR}
+  local dir=${1:?usage: pg_start DIR [--wal-level LEVEL] [--hba-databases LIST]}
+  shift
+  local wal_level=logical hba_databases=all
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --wal-level) wal_level=${2:?--wal-level needs a value}; shift 2 ;;
+      --hba-databases) hba_databases=${2:?--hba-databases needs a value}; shift 2 ;;
+      *) echo "pg.sh: unknown option $1" >&2; return 1 ;;
+    esac
+  done
   pg_ensure_server || return 1
   mkdir -p "$dir" && dir=$(cd "$dir" && pwd -P) || return 1
   if [ -e "$dir/data" ]; then
@@ -92,10 +106,10 @@ pg_start() {
 
   # Trust for local + loopback. Logical replication connections are matched by database name
   # (`all` here), physical ones by the `replication` keyword; allow both.
-  cat >"$dir/data/pg_hba.conf" <<'HBA'
+  cat >"$dir/data/pg_hba.conf" <<HBA
 local all         all                trust
 local replication all                trust
-host  all         all   127.0.0.1/32 trust
+host  $hba_databases all   127.0.0.1/32 trust
 host  replication all   127.0.0.1/32 trust
 HBA
 
@@ -105,7 +119,7 @@ HBA
 # --- scripts/pg.sh ---
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$sockdir'
-wal_level = logical
+wal_level = $wal_level
 max_replication_slots = 20
 max_wal_senders = 20
 max_connections = 300
@@ -165,7 +179,7 @@ pg_stop() {
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   case "${1:-}" in
-    start) pg_start "${2:?usage: $0 start DIR}" ;;
+    start) shift; pg_start "${1:?usage: $0 start DIR [--wal-level LEVEL] [--hba-databases LIST]}" "${@:2}" ;;
     stop) pg_stop "${2:?usage: $0 stop DIR}" ;;
     *) sed -n '2,5p' "$0" >&2; exit 2 ;;
   esac

@@ -6,7 +6,7 @@ using FeedSync.MerchantEmulator;
 using Npgsql;
 
 // FeedSync benchmarks: figures, not pass/fail. Run through scripts/bench.sh, which starts a throwaway PostgreSQL.
-//   end-to-end [--products N] [--rate R] [--duration S]   commit-to-emulator latency, calls per change, peak memory
+//   end-to-end [--products N] [--rate R] [--duration S] [--connections C]   commit-to-emulator latency, calls per change, peak memory
 //   reconcile [--products N] [--drift PERCENT]           reconciliation wall time and peak memory, no drift and PERCENT % drift
 //   transport [--updates N] [--latency-ms L] [--concurrency C] [--batch-size B]   batch vs concurrent pushes (no PostgreSQL)
 //   dashboard [--products N] [--problems M]               dashboard page render times over seeded state
@@ -74,7 +74,7 @@ try
                 ["Serilog:MinimumLevel:Override:FeedSync.Jobs.PushProcessor"] = "Error",
             },
         },
-        new BenchSettings(products, rate, TimeSpan.FromSeconds(duration)),
+        new BenchSettings(products, rate, TimeSpan.FromSeconds(duration), IntArg("--connections", 16)),
         Console.Out,
         CancellationToken.None);
     Console.WriteLine(report);

@@ -57,6 +57,45 @@ public sealed class CaptureModeTests
     [Theory]
     [InlineData("LogicalReplication")]
     [InlineData("Trigger")]
+    public async Task AnUpdateThatMovesARowToAnotherKey_MarksTheOldAndTheNewProductPending(string mode)
+    {
+        var (feedSync, capture) = await StartAsync(mode);
+        await using var _ = feedSync;
+        await using var __ = capture;
+        var from = (await VariantIdsAsync(feedSync, 1))[0];
+        var to = await feedSync.Database.ScalarAsync<long>(
+            "INSERT INTO catalog.variants (product_id, sku) SELECT product_id, 'CAPTURE-MOVE' FROM catalog.variants WHERE id = @id RETURNING id", ("id", from));
+        await capture.WaitForPendingAsync([to.ToString()]);
+        await feedSync.Database.ExecuteAsync("DELETE FROM feedsync.pending");
+
+        await feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET variant_id = @to WHERE variant_id = @from AND market = 'US'", ("to", to), ("from", from));
+
+        string[] expected = [from.ToString(), to.ToString()];
+        var pending = await capture.WaitForPendingAsync(expected);
+        Assert.Equal(expected.Order(), pending.Order());
+    }
+
+    [Fact]
+    public async Task LogicalMode_WithReplicaIdentityFull_UpdatesAndDeletesMarkExactlyTheirProductsPending()
+    {
+        var (feedSync, capture) = await StartAsync("LogicalReplication");
+        await using var _ = feedSync;
+        await using var __ = capture;
+        var ids = await VariantIdsAsync(feedSync, 2);
+
+        // FULL sends the whole old row with every update and delete (FullUpdateMessage, FullDeleteMessage) instead of the key alone.
+        await feedSync.Database.ExecuteAsync("ALTER TABLE catalog.prices REPLICA IDENTITY FULL");
+        await feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = amount + 1 WHERE variant_id = @id", ("id", ids[0]));
+        await feedSync.Database.ExecuteAsync("DELETE FROM catalog.prices WHERE variant_id = @id", ("id", ids[1]));
+
+        string[] expected = [ids[0].ToString(), ids[1].ToString()];
+        var pending = await capture.WaitForPendingAsync(expected);
+        Assert.Equal(expected.Order(), pending.Order());
+    }
+
+    [Theory]
+    [InlineData("LogicalReplication")]
+    [InlineData("Trigger")]
     public async Task OneTransactionOverSeveralTables_MarksEveryTouchedProductPending(string mode)
     {
         var (feedSync, capture) = await StartAsync(mode);

@@ -262,7 +262,7 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     /// <summary>Settings as a JSON file; colon-separated keys are how .NET configuration names nested keys.</summary>
-    private static string WriteConfig(IReadOnlyDictionary<string, string?> settings)
+    internal static string WriteConfig(IReadOnlyDictionary<string, string?> settings)
     {
         var json = new JsonObject();
         foreach (var (key, value) in settings)

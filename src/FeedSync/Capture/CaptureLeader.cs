@@ -14,7 +14,9 @@ internal sealed partial class CaptureLeader(Databases databases, IOptions<Captur
     private readonly CaptureOptions _options = options.Value;
 
     /// <summary>The name the lock and the checkpoint are keyed by: the slot in Logical mode, a fixed name in Trigger mode.</summary>
-    public string Source => _options.Mode == CaptureMode.Trigger ? "trigger:" + _options.SlotName : _options.SlotName;
+    public string Source => SourceFor(_options);
+
+    public static string SourceFor(CaptureOptions options) => options.Mode == CaptureMode.Trigger ? "trigger:" + options.SlotName : options.SlotName;
 
     /// <summary>Waits until this instance leads; dispose the returned connection to step down.</summary>
     public async Task<NpgsqlConnection> AcquireAsync(CancellationToken cancellationToken)

@@ -153,26 +153,13 @@ internal sealed partial class LogicalReplicationCapture(
                 case RelationMessage relation:
                     relations[relation.RelationId] = Describe(relation);
                     break;
-                case InsertMessage insert:
-                    await AddRowAsync(relations, insert.Relation.RelationId, insert.NewRow, rows, cancellationToken);
-                    break;
-                case IndexUpdateMessage keyChange:
-                    // The key itself changed: both the old and the new key's products are affected.
-                    await AddRowAsync(relations, keyChange.Relation.RelationId, keyChange.Key, rows, cancellationToken);
-                    await AddRowAsync(relations, keyChange.Relation.RelationId, keyChange.NewRow, rows, cancellationToken);
-                    break;
-                case FullUpdateMessage fullUpdate:
-                    await AddRowAsync(relations, fullUpdate.Relation.RelationId, fullUpdate.OldRow, rows, cancellationToken);
-                    await AddRowAsync(relations, fullUpdate.Relation.RelationId, fullUpdate.NewRow, rows, cancellationToken);
-                    break;
-                case UpdateMessage update:
-                    await AddRowAsync(relations, update.Relation.RelationId, update.NewRow, rows, cancellationToken);
-                    break;
-                case KeyDeleteMessage keyDelete:
-                    await AddRowAsync(relations, keyDelete.Relation.RelationId, keyDelete.Key, rows, cancellationToken);
-                    break;
-                case FullDeleteMessage fullDelete:
-                    await AddRowAsync(relations, fullDelete.Relation.RelationId, fullDelete.OldRow, rows, cancellationToken);
+                case InsertMessage or UpdateMessage or DeleteMessage:
+                    var (relationId, images) = RowImages(message);
+                    foreach (var image in images)
+                    {
+                        await AddRowAsync(relations, relationId, image, rows, cancellationToken);
+                    }
+
                     break;
                 case TruncateMessage truncate:
                     truncated.AddRange(truncate.Relations
@@ -191,6 +178,28 @@ internal sealed partial class LogicalReplicationCapture(
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// The row images of a row change that name affected products: the new row of an insert or update, plus the old
+    /// key or row when the server sent it (key changed, REPLICA IDENTITY FULL, delete), so the old key's products are
+    /// marked too. Lazy on purpose: a tuple streams from the connection and must be read before the next is touched.
+    /// </summary>
+    private static (uint RelationId, IEnumerable<ReplicationTuple> Images) RowImages(PgOutputReplicationMessage message) => message switch
+    {
+        InsertMessage insert => (insert.Relation.RelationId, [insert.NewRow]),
+        IndexUpdateMessage keyChange => (keyChange.Relation.RelationId, OldThenNew(keyChange.Key, keyChange)),
+        FullUpdateMessage fullUpdate => (fullUpdate.Relation.RelationId, OldThenNew(fullUpdate.OldRow, fullUpdate)),
+        UpdateMessage update => (update.Relation.RelationId, [update.NewRow]),
+        KeyDeleteMessage keyDelete => (keyDelete.Relation.RelationId, [keyDelete.Key]),
+        FullDeleteMessage fullDelete => (fullDelete.Relation.RelationId, [fullDelete.OldRow]),
+        _ => (0, []),
+    };
+
+    private static IEnumerable<ReplicationTuple> OldThenNew(ReplicationTuple old, UpdateMessage update)
+    {
+        yield return old;
+        yield return update.NewRow;
     }
 
     private (TrackedTable Table, int[] Positions)? Describe(RelationMessage relation)
@@ -311,7 +320,9 @@ internal sealed partial class LogicalReplicationCapture(
     [LoggerMessage(Level = LogLevel.Error, Message = "Capture cannot start: {Problem}")]
     private partial void LogSetupProblem(string problem);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication slot {Slot} is held by another process ({Detail}); retrying in {Seconds} s")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication slot {Slot} is held by another process ({Detail}); retrying in {Seconds} s. " +
+        "Usually a previous FeedSync's connection the server has not yet noticed is gone, which clears by itself. If it persists, another client reads the slot: " +
+        "find its process with SELECT active_pid FROM pg_replication_slots WHERE slot_name = <the slot> and stop it (pg_terminate_backend), or give this FeedSync its own FeedSync:Capture:SlotName")]
     private partial void LogSlotHeld(string slot, string detail, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Capture restarts: {Why}")]

@@ -7,7 +7,8 @@ using Npgsql;
 
 namespace FeedSync.Cli;
 
-internal sealed record BenchSettings(int Products, double ChangesPerSecond, TimeSpan Duration);
+/// <param name="Connections">Catalog connections the driver commits on; one connection cannot commit 1,000 single-row transactions/s on a busy machine.</param>
+internal sealed record BenchSettings(int Products, double ChangesPerSecond, TimeSpan Duration, int Connections = 16);
 
 internal sealed record BenchReport(
     long Products,
@@ -51,7 +52,8 @@ internal static class BenchCommand
         var duration = new Option<int>("--duration") { Description = "Seconds of changes", DefaultValueFactory = _ => 60 };
         var captureOnly = new Option<bool>("--capture-throughput") { Description = "Measure capture alone: row changes per second recorded as pending (no pushes)" };
         var rowChanges = new Option<int>("--row-changes") { Description = "Row changes for --capture-throughput", DefaultValueFactory = _ => 100_000 };
-        var command = new Command("bench", "Measure commit-to-Merchant-API latency and calls per change against the configured endpoint (use the emulator).") { products, rate, duration, captureOnly, rowChanges };
+        var connections = new Option<int>("--connections") { Description = "Catalog connections the change driver commits on", DefaultValueFactory = _ => 16 };
+        var command = new Command("bench", "Measure commit-to-Merchant-API latency and calls per change against the configured endpoint (use the emulator).") { products, rate, duration, captureOnly, rowChanges, connections };
         command.SetAction((parse, cancellationToken) => CliApp.Guarded(async () =>
         {
             if (parse.GetValue(captureOnly))
@@ -67,7 +69,7 @@ internal static class BenchCommand
 
             var report = await RunAsync(
                 new HostSettings { ConfigFiles = [DemoCatalog.ConfigFile, .. parse.GetValue(configFiles) ?? []] },
-                new BenchSettings(parse.GetValue(products), parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration))),
+                new BenchSettings(parse.GetValue(products), parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(duration)), Math.Max(1, parse.GetValue(connections))),
                 Console.Out,
                 cancellationToken);
             Console.WriteLine(report);
@@ -78,7 +80,12 @@ internal static class BenchCommand
 
     public static async Task<BenchReport> RunAsync(HostSettings host, BenchSettings bench, TextWriter progress, CancellationToken cancellationToken)
     {
-        var overrides = new Dictionary<string, string?>(host.Overrides) { ["FeedSync:Dashboard:Url"] = "http://127.0.0.1:0" };
+        // Nobody uses the dashboard during a bench: an ephemeral loopback port, and no local users (the policy still requires a login).
+        var overrides = new Dictionary<string, string?>(host.Overrides)
+        {
+            ["FeedSync:Dashboard:Url"] = "http://127.0.0.1:0",
+            ["FeedSync:Dashboard:ExternalAuthentication"] = "true",
+        };
         await using var app = FeedSyncApp.BuildHost(host with { Overrides = overrides });
         CliApp.ValidateOptions(app.Services);
         var databases = app.Services.GetRequiredService<Databases>();
@@ -98,7 +105,7 @@ internal static class BenchCommand
         var initialSync = syncWatch.Elapsed;
 
         var variants = await UsVariantsAsync(databases, cancellationToken);
-        await progress.WriteLineAsync($"Initial sync done in {initialSync.TotalSeconds:0.0} s; applying {bench.ChangesPerSecond}/s price changes for {bench.Duration.TotalSeconds:0} s…");
+        await progress.WriteLineAsync($"Initial sync done in {initialSync.TotalSeconds:0.0} s; applying {bench.ChangesPerSecond}/s price changes for {bench.Duration.TotalSeconds:0} s on {bench.Connections} connections…");
         var benchStart = DateTimeOffset.UtcNow;
         var changes = await ApplyChangesAsync(databases, variants, bench, cancellationToken);
         var applyEnd = DateTimeOffset.UtcNow;
@@ -146,20 +153,32 @@ internal static class BenchCommand
         return ids;
     }
 
-    /// <summary>One price update per transaction, on a fixed schedule; each amount is unique so its push can be recognised.</summary>
+    /// <summary>
+    /// One price update per transaction on a fixed open-loop schedule (change i is due at i / rate, whether or not
+    /// earlier ones were slow), spread over several connections. Each connection owns its own share of the
+    /// variants, so one product's changes commit in order; each amount is unique so its push can be recognised.
+    /// </summary>
     private static async Task<List<Change>> ApplyChangesAsync(Databases databases, List<string> variants, BenchSettings bench, CancellationToken cancellationToken)
     {
-        var random = new Random(42);
         var total = (int)(bench.ChangesPerSecond * bench.Duration.TotalSeconds);
-        var changes = new List<Change>(total);
+        var clock = Stopwatch.StartNew();
+        var drivers = Enumerable.Range(0, bench.Connections).Select(c => Task.Run(
+            () => DriveAsync(databases, variants.Where((_, i) => i % bench.Connections == c).ToList(), c, bench, total, clock, cancellationToken),
+            cancellationToken));
+        return (await Task.WhenAll(drivers)).SelectMany(c => c).ToList();
+    }
+
+    private static async Task<List<Change>> DriveAsync(
+        Databases databases, List<string> mine, int connectionIndex, BenchSettings bench, int total, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var random = new Random(42 + connectionIndex);
+        var changes = new List<Change>((total / bench.Connections) + 1);
         await using var connection = await databases.Catalog.OpenConnectionAsync(cancellationToken);
         await using var update = new NpgsqlCommand("UPDATE catalog.prices SET amount = @amount WHERE variant_id = @variant::bigint AND market = 'US'", connection);
         var amount = update.Parameters.Add(new NpgsqlParameter("amount", NpgsqlTypes.NpgsqlDbType.Numeric));
         var variant = update.Parameters.Add(new NpgsqlParameter("variant", NpgsqlTypes.NpgsqlDbType.Text));
         await update.PrepareAsync(cancellationToken);
-
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < total; i++)
+        for (var i = connectionIndex; i < total; i += bench.Connections)
         {
             var due = TimeSpan.FromSeconds(i / bench.ChangesPerSecond);
             if (due > clock.Elapsed)
@@ -169,7 +188,7 @@ internal static class BenchCommand
 
             var price = 1000m + (i * 0.01m);
             amount.Value = price;
-            variant.Value = variants[random.Next(variants.Count)];
+            variant.Value = mine[random.Next(mine.Count)];
             await update.ExecuteNonQueryAsync(cancellationToken);
             changes.Add(new Change((string)variant.Value, (long)(price * 1_000_000m), DateTimeOffset.UtcNow));
         }

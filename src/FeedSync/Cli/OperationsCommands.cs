@@ -229,6 +229,8 @@ internal static class OperationsCommands
                 var node = JsonSerializer.SerializeToNode(overview, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase })!.AsObject();
                 node["oldestPendingAgeSeconds"] = overview.OldestPendingAge?.TotalSeconds;
                 node.Remove("oldestPendingAge");
+                node["captureLagAgeSeconds"] = overview.CaptureLagAge?.TotalSeconds;
+                node.Remove("captureLagAge");
                 node["fresh"] = alarms.Count == 0;
                 node["alarms"] = new JsonArray(alarms.Select(a => (JsonNode)a).ToArray());
                 await output.WriteLineAsync(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -248,7 +250,7 @@ internal static class OperationsCommands
                              ("Rejected locally / by Google", $"{overview.LocalProblems} / {overview.GoogleProblems}"),
                              ("Google issues / disapproved", $"{overview.GoogleIssues} / {overview.GoogleDisapproved} (pulled {FeedSyncPages.When(overview.LastStatusPull)})"),
                              ("Last change captured", FeedSyncPages.When(overview.LastCaptureAt)),
-                             ("Capture lag", FeedSyncPages.Bytes(overview.CaptureLagBytes)),
+                             ("Capture lag", FeedSyncPages.CaptureLag(overview)),
                          })
                 {
                     await output.WriteLineAsync($"  {label,-30} {value}");

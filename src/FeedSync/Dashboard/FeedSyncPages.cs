@@ -47,4 +47,9 @@ internal static class FeedSyncPages
     public static string When(DateTimeOffset? at) => at?.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) ?? "never";
 
     public static string Bytes(long? bytes) => bytes is { } b ? b < 1024 * 1024 ? $"{b / 1024.0:0.0} KiB" : $"{b / (1024.0 * 1024):0.0} MiB" : "no slot";
+
+    /// <summary>Unread WAL behind the slot (Logical mode) or the age of the oldest unrecorded change-log row (Trigger mode).</summary>
+    public static string CaptureLag(Overview overview) => overview.CaptureLagAge is { } age
+        ? $"{Age(age)} (oldest change-log row not yet recorded)"
+        : overview.CaptureLagBytes is null ? Bytes(null) : $"{Bytes(overview.CaptureLagBytes)} (unread WAL)";
 }

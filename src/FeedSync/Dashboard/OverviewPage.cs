@@ -36,7 +36,7 @@ internal sealed class OverviewPage : RazorPage
               <tr><th>Google item issues / disapproved</th><td id="google-issues">{overview.GoogleIssues} / {overview.GoogleDisapproved} (status pulled {When(overview.LastStatusPull)})</td></tr>
               <tr><th>Last change captured</th><td id="last-capture">{When(overview.LastCaptureAt)}</td></tr>
               <tr><th>Cosmetic changes waiting for the update budget</th><td id="budget-deferred">{budget.Deferred} destination(s){(budget.NextFlush is { } flush ? ", next flush " + When(flush) : "")}</td></tr>
-              <tr><th>Capture lag (unread WAL)</th><td id="capture-lag">{Bytes(overview.CaptureLagBytes)}{(overview.CaptureSlotActive == false ? " (slot not being read)" : "")}</td></tr>
+              <tr><th>Capture lag</th><td id="capture-lag">{CaptureLag(overview)}{(overview.CaptureSlotActive == false ? " (slot not being read)" : "")}</td></tr>
             </table>
             """);
         if (!IsReadOnly)

@@ -23,13 +23,17 @@ internal sealed record Overview(
     DateTimeOffset? LastStatusPull,
     DateTimeOffset? LastCaptureAt,
     long? CaptureLagBytes,
-    bool? CaptureSlotActive)
+    bool? CaptureSlotActive,
+    TimeSpan? CaptureLagAge = null)
 {
     /// <summary>A feed is stale when the oldest pending change is older than this.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(2);
 
     /// <summary>Capture is behind when the slot holds more than this much unread WAL.</summary>
     public const long CaptureLagLimitBytes = 64L * 1024 * 1024;
+
+    /// <summary>Trigger mode: capture is behind when a change-log row has waited longer than this to be recorded.</summary>
+    public static readonly TimeSpan CaptureLagLimitAge = TimeSpan.FromMinutes(1);
 
     /// <summary>Why the feed is not fresh right now; empty when it is.</summary>
     public IReadOnlyList<string> Alarms()
@@ -48,6 +52,11 @@ internal sealed record Overview(
         if (CaptureLagBytes > CaptureLagLimitBytes)
         {
             alarms.Add($"change capture is {CaptureLagBytes.Value / (1024 * 1024)} MiB of WAL behind");
+        }
+
+        if (CaptureLagAge > CaptureLagLimitAge)
+        {
+            alarms.Add($"change capture is {CaptureLagAge.Value.TotalSeconds:0} s behind (the oldest change-log row not yet recorded)");
         }
 
         if (CaptureSlotActive == false)
@@ -89,6 +98,7 @@ internal sealed class OverviewQueries(Databases databases, IOptions<CaptureOptio
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var (lag, active) = await CaptureLagAsync(cancellationToken);
+        var triggerLag = await TriggerLagAsync(cancellationToken);
         return new Overview(
             reader.GetInt64(0),
             reader.GetInt64(1),
@@ -107,8 +117,13 @@ internal sealed class OverviewQueries(Databases databases, IOptions<CaptureOptio
             reader.IsDBNull(14) ? null : reader.GetFieldValue<DateTimeOffset>(14),
             reader.IsDBNull(15) ? null : reader.GetFieldValue<DateTimeOffset>(15),
             lag,
-            active);
+            active,
+            triggerLag?.OldestAge);
     }
+
+    /// <summary>Trigger mode's lag (change-log rows not yet recorded); null in Logical mode or when the log cannot be read.</summary>
+    public Task<TriggerLag?> TriggerLagAsync(CancellationToken cancellationToken) =>
+        capture.Value.Mode == CaptureMode.Trigger ? TriggerLag.ReadAsync(databases, capture.Value, cancellationToken) : Task.FromResult<TriggerLag?>(null);
 
     /// <summary>Unread WAL behind FeedSync's slot in the catalog database, and whether a reader holds the slot; nulls if there is no slot.</summary>
     public async Task<(long? LagBytes, bool? Active)> CaptureLagAsync(CancellationToken cancellationToken)

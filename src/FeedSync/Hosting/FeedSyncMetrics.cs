@@ -19,7 +19,7 @@ internal sealed class FeedSyncMetrics : IDisposable
     private readonly IServiceProvider _services;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private (long Pending, double OldestSeconds, long? LagBytes, long BudgetDeferred) _gauges;
+    private (long Pending, double OldestSeconds, long? LagBytes, double? LagSeconds, long BudgetDeferred) _gauges;
     private long _gaugesReadAt = long.MinValue;
 
     public FeedSyncMetrics(IServiceProvider services, TimeProvider time)
@@ -34,6 +34,8 @@ internal sealed class FeedSyncMetrics : IDisposable
             unit: "By", description: "WAL the capture slot has not yet confirmed");
         _meter.CreateObservableGauge("feedsync.budget.deferred", () => Gauges().BudgetDeferred,
             description: "Destinations (offer id, content language, feed label) whose cosmetic change waits for the update budget (Google's about two updates a day)");
+        _meter.CreateObservableGauge("feedsync.capture.lag_age", () => Gauges().LagSeconds is { } age ? [new Measurement<double>(age)] : Array.Empty<Measurement<double>>(),
+            unit: "s", description: "Trigger mode: age of the oldest change-log row not yet recorded as pending (0 when caught up)");
     }
 
     public void RecordPushes(IEnumerable<DestinationOutcome> outcomes)
@@ -52,7 +54,7 @@ internal sealed class FeedSyncMetrics : IDisposable
             new KeyValuePair<string, object?>("method", method),
             new KeyValuePair<string, object?>("status", status));
 
-    private (long Pending, double OldestSeconds, long? LagBytes, long BudgetDeferred) Gauges()
+    private (long Pending, double OldestSeconds, long? LagBytes, double? LagSeconds, long BudgetDeferred) Gauges()
     {
         lock (_gate)
         {
@@ -71,7 +73,8 @@ internal sealed class FeedSyncMetrics : IDisposable
                 reader.Read();
                 var lag = overview.CaptureLagAsync(CancellationToken.None).GetAwaiter().GetResult().LagBytes;
                 var deferred = _services.GetRequiredService<UpdateBudgetQueries>().DeferralsAsync(CancellationToken.None).GetAwaiter().GetResult().Deferred;
-                _gauges = (reader.GetInt64(0), reader.GetDouble(1), lag, deferred);
+                var triggerLag = overview.TriggerLagAsync(CancellationToken.None).GetAwaiter().GetResult();
+                _gauges = (reader.GetInt64(0), reader.GetDouble(1), lag, triggerLag?.OldestAge.TotalSeconds, deferred);
             }
             catch (Npgsql.NpgsqlException)
             {

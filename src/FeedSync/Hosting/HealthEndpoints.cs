@@ -47,7 +47,15 @@ internal static class HealthEndpoints
             {
                 var (lag, active) = await overview.CaptureLagAsync(cancellationToken);
                 Check("catalog_database", true, "reachable");
-                if (capture.Value.Enabled)
+                if (capture.Value.Enabled && capture.Value.Mode == CaptureMode.Trigger)
+                {
+                    var trigger = await overview.TriggerLagAsync(cancellationToken);
+                    Check("capture", trigger is not null && trigger.OldestAge <= Overview.CaptureLagLimitAge,
+                        trigger is null ? $"the trigger change log ({TriggerSetup.Schema}.change_log) is missing or unreadable; run `feedsync migrate`"
+                        : trigger.Rows == 0 ? "every change-log row is recorded"
+                        : $"{trigger.Rows} change-log row(s) not yet recorded, the oldest {trigger.OldestAge.TotalSeconds:0.0} s old");
+                }
+                else if (capture.Value.Enabled)
                 {
                     Check("capture", active == true && lag <= Overview.CaptureLagLimitBytes,
                         active is null ? $"replication slot '{capture.Value.SlotName}' does not exist"
@@ -63,6 +71,8 @@ internal static class HealthEndpoints
             var body = new JsonObject { ["status"] = ready ? "ready" : "not ready", ["checks"] = checks };
             return Results.Text(body.ToJsonString(), "application/json", statusCode: ready ? 200 : 503);
         });
+        // The gauges exist once the instruments do: create them now, not at the first push (a stuck capture pushes nothing).
+        app.Services.GetRequiredService<FeedSyncMetrics>();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

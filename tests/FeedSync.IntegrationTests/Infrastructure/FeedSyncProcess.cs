@@ -52,6 +52,9 @@ internal sealed class FeedSyncProcess : IAsyncDisposable
         return child;
     }
 
+    /// <summary>The first kept line the process wrote that contains <paramref name="text"/>, or null.</summary>
+    public string? LineContaining(string text) => _output.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string Tail => string.Join(Environment.NewLine, _output.TakeLast(20));
 

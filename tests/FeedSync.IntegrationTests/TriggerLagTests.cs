@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using FeedSync.Cli;
+using FeedSync.Demo;
+using FeedSync.Hosting;
+using FeedSync.IntegrationTests.Infrastructure;
+using Npgsql;
+
+namespace FeedSync.IntegrationTests;
+
+/// <summary>Trigger mode's capture lag (the oldest change-log row not yet recorded) is shown wherever the slot's lag is.</summary>
+public sealed class TriggerLagTests
+{
+    [Fact]
+    public async Task TriggerMode_AChangeNotYetRecorded_ShowsAsCaptureLag_InMetricsReadyzStatusAndOverview_UntilCaptureRecordsIt()
+    {
+        await using var feedSync = await FeedSyncHarness.CreateAsync(10, new Dictionary<string, string?>
+        {
+            ["FeedSync:Capture:Mode"] = "Trigger",
+            ["FeedSync:Capture:PollInterval"] = "00:00:00.200",
+            ["FeedSync:Capture:LeaderRetryInterval"] = "00:00:00.200",
+        });
+        await using (var captureOnly = await CaptureHost.StartAsync(feedSync))
+        {
+            await captureOnly.WaitForInitialLoadAndClearAsync();
+        }
+
+        // Holding the capture lock stands in for a capturing instance that has stopped making progress.
+        await using var stuckLeader = new NpgsqlConnection(feedSync.Database.ConnectionString);
+        await stuckLeader.OpenAsync();
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(hashtext('feedsync-capture:' || @source))", stuckLeader))
+        {
+            take.Parameters.AddWithValue("source", "trigger:" + feedSync.Database.Name);
+            await take.ExecuteNonQueryAsync();
+        }
+
+        await feedSync.Database.ExecuteAsync("UPDATE catalog.stock SET quantity = quantity + 1 WHERE variant_id = (SELECT min(variant_id) FROM catalog.stock)");
+        await feedSync.Database.ExecuteAsync("UPDATE feedsync_capture.change_log SET logged_at = now() - interval '3 minutes'");
+
+        var settings = feedSync.Settings.Where(s => !s.Key.StartsWith("FeedSync:Dashboard:Users", StringComparison.Ordinal)).ToDictionary();
+        await using var app = FeedSyncApp.BuildHost(new HostSettings { Args = ["--environment", "Development"], ConfigFiles = [DemoCatalog.ConfigFile], Overrides = settings });
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        var ready = await http.GetAsync("/readyz");
+        var capture = JsonNode.Parse(await ready.Content.ReadAsStringAsync())!["checks"]!["capture"]!;
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.False(capture["ok"]!.GetValue<bool>());
+        Assert.Matches(@"^[1-9]\d* change-log row\(s\) not yet recorded, the oldest 1[89]\d\.\d s old$", capture["detail"]!.GetValue<string>());
+
+        // The exporter serves what it collected at the previous scrape, so the gauge appears from the second scrape on.
+        string? metric = null;
+        await Wait.UntilAsync(
+            async () => (metric = (await http.GetStringAsync("/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith("feedsync_capture_lag_age_seconds", StringComparison.Ordinal))) is not null,
+            TimeSpan.FromSeconds(30),
+            "the lag gauge appears in /metrics",
+            async () => string.Join(" | ", (await http.GetStringAsync("/metrics")).Split('\n').Where(l => l.StartsWith("feedsync", StringComparison.Ordinal))));
+        Assert.InRange(double.Parse(metric!.Split(' ')[^1], CultureInfo.InvariantCulture), 180, 600);
+
+        var page = await http.GetStringAsync("/hangfire/feedsync");
+        Assert.Contains("3 min (oldest change-log row not yet recorded)", page, StringComparison.Ordinal);
+        Assert.Contains("change capture is 18", page, StringComparison.Ordinal);
+
+        var config = CliTests.WriteConfig(settings);
+        try
+        {
+            var (exit, output, _) = await CliTests.RunAsync(["status"], config);
+            Assert.Equal(OperationsCommands.NotFresh, exit);
+            Assert.Contains("Capture lag                    3 min (oldest change-log row not yet recorded)", output, StringComparison.Ordinal);
+            var (_, json, _) = await CliTests.RunAsync(["status", "--json"], config);
+            Assert.InRange(JsonNode.Parse(json)!["captureLagAgeSeconds"]!.GetValue<double>(), 180, 600);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+
+        // The instance takes over, records the row, and the lag is gone.
+        await stuckLeader.CloseAsync();
+        await Wait.UntilAsync(
+            async () => (await http.GetAsync("/readyz")).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(60),
+            "/readyz is ready again",
+            async () => await http.GetStringAsync("/readyz"));
+        var after = JsonNode.Parse(await http.GetStringAsync("/readyz"))!["checks"]!["capture"]!;
+        Assert.Equal("every change-log row is recorded", after["detail"]!.GetValue<string>());
+        await app.StopAsync();
+    }
+}
