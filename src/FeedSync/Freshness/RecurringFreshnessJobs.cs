@@ -1,3 +1,4 @@
+using FeedSync.Hosting;
 using Hangfire;
 using Microsoft.Extensions.Options;
 
@@ -6,38 +7,16 @@ namespace FeedSync.Freshness;
 /// <summary>
 /// Registers the recurring freshness jobs with cron expressions and the time zone from <c>FeedSync:Freshness</c>;
 /// they appear on the Hangfire dashboard's Recurring Jobs page. Re-registering on every start updates them.
-/// Registration runs beside start-up, never in its way: after a crash Hangfire's lock on a recurring job can
-/// outlive the process for a while, so a failed attempt is logged and retried.
+/// Registration retries beside start-up (see <see cref="RecurringJobRegistration"/>).
 /// </summary>
-internal sealed partial class RecurringFreshnessJobs(IRecurringJobManager jobs, IOptions<FreshnessOptions> options, ILogger<RecurringFreshnessJobs> logger) : BackgroundService
+internal sealed class RecurringFreshnessJobs(IRecurringJobManager jobs, IOptions<FreshnessOptions> options, ILogger<RecurringFreshnessJobs> logger)
+    : RecurringJobRegistration(logger)
 {
     public const string ReconciliationId = "feedsync-reconciliation";
     public const string ExpiryRefreshId = "feedsync-expiry-refresh";
     public const string BoundarySweepId = "feedsync-boundary-sweep";
 
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(30);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // Hangfire's registration is synchronous: leave the start-up path first.
-        await Task.Yield();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                Register();
-                return;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogRegistrationFailed(ex, RetryDelay);
-            }
-
-            await Task.Delay(RetryDelay, stoppingToken);
-        }
-    }
-
-    private void Register()
+    protected override void Register()
     {
         var settings = options.Value;
         var timeZone = settings.ResolveTimeZone();
@@ -51,7 +30,4 @@ internal sealed partial class RecurringFreshnessJobs(IRecurringJobManager jobs, 
         var skipMissed = new RecurringJobOptions { TimeZone = timeZone, MisfireHandling = MisfireHandlingMode.Ignorable };
         jobs.AddOrUpdate<FreshnessJobs>(BoundarySweepId, FreshnessJobs.Queue, job => job.BoundarySweepAsync(CancellationToken.None), settings.BoundarySweepCron, skipMissed);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Registering the recurring freshness jobs failed; retrying in {Delay}")]
-    private partial void LogRegistrationFailed(Exception exception, TimeSpan delay);
 }

@@ -57,10 +57,12 @@ internal static class OperationsServices
         return services;
     }
 
-    /// <summary>Registers (or removes) FeedSync's recurring jobs when the worker starts; every instance may do it, the result is the same.</summary>
-    private sealed class RecurringJobsRegistration(IRecurringJobManager recurring, IOptions<StatusPullOptions> statusPull, IOptions<RetentionOptions> retention) : IHostedService
+    /// <summary>Registers (or removes) the status pull and retention recurring jobs when the worker starts.</summary>
+    private sealed class RecurringJobsRegistration(
+        IRecurringJobManager recurring, IOptions<StatusPullOptions> statusPull, IOptions<RetentionOptions> retention, ILogger<RecurringJobsRegistration> logger)
+        : RecurringJobRegistration(logger)
     {
-        public Task StartAsync(CancellationToken cancellationToken)
+        protected override void Register()
         {
             recurring.AddOrUpdate<RetentionJob>(RetentionJob.RecurringId, "b_default", job => job.RunAsync(CancellationToken.None), retention.Value.Cron);
             if (statusPull.Value.Enabled)
@@ -71,10 +73,6 @@ internal static class OperationsServices
             {
                 recurring.RemoveIfExists(StatusPullJob.RecurringId);
             }
-
-            return Task.CompletedTask;
         }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
