@@ -11,13 +11,15 @@ using NpgsqlTypes;
 namespace FeedSync.Benchmarks;
 
 /// <summary>
-/// reconcile [--products N] [--drift PERCENT]: seeds N variants, records them all as pushed (as a completed initial
-/// sync would), then times reconciliation with no differences and with PERCENT % of products drifted, sampling the
-/// process's working set during each run. The drifted products are then pushed to the emulator and timed apart.
+/// reconcile [--products N] [--drift PERCENT] [--cold]: seeds N variants, records them all as pushed (as a completed
+/// initial sync followed by one reconciliation would, so with their source checks), then times reconciliation with no
+/// differences and with PERCENT % of products drifted, sampling the process's working set during each run. The drifted
+/// products are then pushed to the emulator and timed apart. --cold first times a run with no source check stored
+/// (the first reconciliation after upgrading), which maps every row and stores the checks.
 /// </summary>
 internal static class ReconciliationBench
 {
-    public static async Task RunAsync(string connectionString, string emulatorUrl, string database, int products, double driftPercent)
+    public static async Task RunAsync(string connectionString, string emulatorUrl, string database, int products, double driftPercent, bool cold)
     {
         await using var app = FeedSyncApp.BuildHost(new HostSettings
         {
@@ -50,6 +52,14 @@ internal static class ReconciliationBench
         Console.WriteLine($"recorded {recorded:N0} destinations as pushed in {watch.Elapsed.TotalSeconds:0.0} s");
 
         var reconciliation = services.GetRequiredService<Reconciliation>();
+        if (cold)
+        {
+            await ExecuteAsync(connectionString, "UPDATE feedsync.last_pushed SET reconciled_source = NULL");
+            await ExecuteAsync(connectionString, "VACUUM ANALYZE feedsync.last_pushed");
+            await MeasureAsync("first run after the upgrade (no source checks stored)", connectionString, () => reconciliation.RunAsync(CancellationToken.None));
+            await ExecuteAsync(connectionString, "VACUUM ANALYZE feedsync.last_pushed");
+        }
+
         await MeasureAsync("no differences", connectionString, () => reconciliation.RunAsync(CancellationToken.None));
 
         var drifted = await ScalarAsync<long>(connectionString, $"""
@@ -99,12 +109,12 @@ internal static class ReconciliationBench
         var cpu = process.TotalProcessorTime - cpuBefore;
         var pending = await ScalarAsync<long>(connectionString, "SELECT count(*) FROM feedsync.pending");
         Console.WriteLine(
-            $"reconciliation, {label}: {result.Elapsed.TotalSeconds:0.0} s wall, {result.RowsRead:N0} rows read, {result.ProductsDiffering:N0} differing, " +
+            $"reconciliation, {label}: {result.Elapsed.TotalSeconds:0.0} s wall, {result.RowsRead:N0} rows read, {result.RowsMapped:N0} mapped, {result.ProductsDiffering:N0} differing, " +
             $"{result.ProductsGone:N0} gone, {pending:N0} pending; peak working set {peak / 1048576.0:0} MB (before the run {baseline / 1048576.0:0} MB); " +
             $"FeedSync process CPU {cpu.TotalSeconds:0.0} s (PostgreSQL's not counted)");
     }
 
-    /// <summary>Streams the view and COPYs every valid destination into last_pushed with the hash FeedSync computes.</summary>
+    /// <summary>Streams the view and COPYs every valid destination into last_pushed with the hash and source check FeedSync computes.</summary>
     private static async Task<long> RecordAllAsPushedAsync(IServiceProvider services, string connectionString)
     {
         var view = services.GetRequiredService<FeedView>();
@@ -113,26 +123,27 @@ internal static class ReconciliationBench
         await connection.OpenAsync();
         long written = 0;
         await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY feedsync.last_pushed (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at) FROM STDIN (FORMAT BINARY)"))
+            "COPY feedsync.last_pushed (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at, reconciled_source) FROM STDIN (FORMAT BINARY)"))
         {
             string? after = null;
             while (true)
             {
-                var page = await view.ReadPageAsync(after, 5000, CancellationToken.None);
-                if (page.Count == 0)
+                var narrow = await view.ReadSourcePageAsync(after, 5000, CancellationToken.None);
+                if (narrow.Count == 0)
                 {
                     break;
                 }
 
                 // A full page may end inside a key's rows: leave that key for the next page.
-                var full = page.Count == 5000;
+                var full = narrow.Count == 5000;
                 if (full)
                 {
-                    var lastKey = page[^1].ProductKey;
-                    page = page[..page.FindIndex(r => r.ProductKey == lastKey)];
+                    var lastKey = narrow[^1].Row.ProductKey;
+                    narrow = narrow[..narrow.FindIndex(r => r.Row.ProductKey == lastKey)];
                 }
 
-                foreach (var row in page)
+                var page = await view.ReadSourcedAsync(narrow.Select(r => r.Row.ProductKey).Distinct().ToList(), CancellationToken.None);
+                foreach (var (row, source) in page)
                 {
                     var mapped = ProductMapper.Map(row, now);
                     if (!mapped.IsValid)
@@ -150,6 +161,7 @@ internal static class ReconciliationBench
                     await copy.WriteAsync(input.ToCanonicalJson(), NpgsqlDbType.Jsonb);
                     await copy.WriteAsync(now, NpgsqlDbType.TimestampTz);
                     await copy.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                    await copy.WriteAsync(SourceCheck.Compute(source, SourceCheck.SaleInEffect(row, now), input.ContentHash()), NpgsqlDbType.Bytea);
                     written++;
                 }
 
@@ -158,7 +170,7 @@ internal static class ReconciliationBench
                     break;
                 }
 
-                after = page[^1].ProductKey;
+                after = narrow[^1].Row.ProductKey;
             }
 
             await copy.CompleteAsync();

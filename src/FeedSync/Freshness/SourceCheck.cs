@@ -12,10 +12,14 @@ namespace FeedSync.Freshness;
 /// </summary>
 internal static class SourceCheck
 {
-    public static byte[] Compute(ReadOnlySpan<byte> source, bool saleInEffect, ReadOnlySpan<byte> contentHash)
+    public static byte[] Compute(ReadOnlySpan<byte> source, bool saleInEffect, ReadOnlySpan<byte> contentHash) =>
+        Compute(source, saleInEffect, contentHash, ProductMapper.Version);
+
+    /// <param name="mapperVersion">Only tests pass another version than the current <see cref="ProductMapper.Version"/>.</param>
+    public static byte[] Compute(ReadOnlySpan<byte> source, bool saleInEffect, ReadOnlySpan<byte> contentHash, int mapperVersion)
     {
         Span<byte> buffer = stackalloc byte[4 + 1 + 2 + source.Length + contentHash.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(buffer, ProductMapper.Version);
+        BinaryPrimitives.WriteInt32LittleEndian(buffer, mapperVersion);
         buffer[4] = saleInEffect ? (byte)1 : (byte)0;
 
         // The source length is written so the two variable parts cannot shift into each other.
