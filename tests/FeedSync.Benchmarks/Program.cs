@@ -85,7 +85,14 @@ finally
 {
     NpgsqlConnection.ClearAllPools();
     await Execute(admin, $"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{database}' AND NOT active");
-    await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+    if (Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_KEEP") is null)
+    {
+        await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+    }
+    else
+    {
+        Console.WriteLine($"kept database {database} (FEEDSYNC_BENCH_KEEP)");
+    }
 }
 
 int IntArg(string name, int fallback)

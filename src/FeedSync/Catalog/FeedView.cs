@@ -102,13 +102,14 @@ internal sealed partial class FeedView(Databases databases, IOptions<CatalogOpti
     private static partial Regex SnapshotNamePattern();
 
     /// <param name="first">The ordinal of the view's first column (columns before it are FeedSync's own).</param>
-    private static FeedRow ReadRow(NpgsqlDataReader reader, int first = 0)
+    /// <param name="names">The lower-case column names, when the caller reads many rows and computed them once.</param>
+    private static FeedRow ReadRow(NpgsqlDataReader reader, int first = 0, string[]? names = null)
     {
         var values = new Dictionary<string, object?>(reader.FieldCount, StringComparer.OrdinalIgnoreCase);
         string? key = null;
         for (var i = first; i < reader.FieldCount; i++)
         {
-            var name = reader.GetName(i).ToLowerInvariant();
+            var name = names?[i] ?? reader.GetName(i).ToLowerInvariant();
             var value = reader.IsDBNull(i) ? null : reader.GetValue(i);
             values[name] = value;
             if (name == "product_key")

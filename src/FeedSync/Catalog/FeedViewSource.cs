@@ -41,6 +41,41 @@ internal sealed partial class FeedView
         return await ReadSourcedAsync(command, limit, cancellationToken);
     }
 
+    /// <summary>One keyset page of whole rows, each with its fingerprint (the benchmark records a finished sync with it).</summary>
+    public async Task<List<SourcedRow>> ReadSourcedPageAsync(string? afterKey, int limit, CancellationToken cancellationToken)
+    {
+        var keyType = await KeyTypeAsync(cancellationToken);
+        await using var command = databases.Catalog.CreateCommand(afterKey is null
+            ? $"SELECT {SourceExpression}, v.* FROM {_view.Quoted} v ORDER BY product_key LIMIT @limit"
+            : $"SELECT {SourceExpression}, v.* FROM {_view.Quoted} v WHERE product_key > CAST(@after AS {keyType}) ORDER BY product_key LIMIT @limit");
+        if (afterKey is not null)
+        {
+            command.Parameters.AddWithValue("after", afterKey);
+        }
+
+        command.Parameters.AddWithValue("limit", limit);
+        return await ReadSourcedAsync(command, limit, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whole rows with keys after <paramref name="afterKey"/> (null: from the start) up to and including
+    /// <paramref name="lastKey"/>, each with its fingerprint: as cheap as a page, where a long key list is not.
+    /// </summary>
+    public async Task<List<SourcedRow>> ReadSourcedRangeAsync(string? afterKey, string lastKey, int capacity, CancellationToken cancellationToken)
+    {
+        var keyType = await KeyTypeAsync(cancellationToken);
+        await using var command = databases.Catalog.CreateCommand(afterKey is null
+            ? $"SELECT {SourceExpression}, v.* FROM {_view.Quoted} v WHERE product_key <= CAST(@last AS {keyType}) ORDER BY product_key"
+            : $"SELECT {SourceExpression}, v.* FROM {_view.Quoted} v WHERE product_key > CAST(@after AS {keyType}) AND product_key <= CAST(@last AS {keyType}) ORDER BY product_key");
+        if (afterKey is not null)
+        {
+            command.Parameters.AddWithValue("after", afterKey);
+        }
+
+        command.Parameters.AddWithValue("last", lastKey);
+        return await ReadSourcedAsync(command, capacity, cancellationToken);
+    }
+
     /// <summary>Whole current rows of these keys, each with its fingerprint, read in one snapshot.</summary>
     public async Task<List<SourcedRow>> ReadSourcedAsync(IReadOnlyCollection<string> productKeys, CancellationToken cancellationToken)
     {
@@ -55,9 +90,10 @@ internal sealed partial class FeedView
     {
         var rows = new List<SourcedRow>(capacity);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var names = Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetName(i).ToLowerInvariant()).ToArray();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new SourcedRow(ReadRow(reader, first: 1), (byte[])reader[0]));
+            rows.Add(new SourcedRow(ReadRow(reader, first: 1, names), (byte[])reader[0]));
         }
 
         return rows;

@@ -10,7 +10,24 @@ namespace FeedSync.Freshness;
 
 /// <summary>Counts from one reconciliation run (also its running totals, reported as progress after each page).</summary>
 /// <param name="RowsMapped">Rows read in full and mapped because their fingerprint did not prove them unchanged.</param>
-internal readonly record struct ReconciliationResult(long RowsRead, long ProductsDiffering, long ProductsGone, TimeSpan Elapsed, long RowsMapped = 0);
+internal readonly record struct ReconciliationResult(long RowsRead, long ProductsDiffering, long ProductsGone, TimeSpan Elapsed, long RowsMapped = 0)
+{
+    /// <summary>Where the wall time went (view pages not yet read, what Google holds, mapping, writes, the final anti-join).</summary>
+    public string Phases { get; init; } = "";
+}
+
+/// <summary>Stopwatch sections of one run, so a slow reconciliation says which side is slow.</summary>
+internal sealed class ReconciliationPhases
+{
+    public TimeSpan WaitingForView;
+    public TimeSpan LoadingHeld;
+    public TimeSpan Mapping;
+    public TimeSpan Writing;
+    public TimeSpan Gone;
+
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"waiting for view pages {WaitingForView.TotalSeconds:0.0} s, loading last_pushed {LoadingHeld.TotalSeconds:0.0} s, reading and mapping suspects {Mapping.TotalSeconds:0.0} s, writing {Writing.TotalSeconds:0.0} s, left the view {Gone.TotalSeconds:0.0} s");
+}
 
 /// <summary>How a reconciliation runs: <paramref name="DryRun"/> counts what differs and writes nothing.</summary>
 internal sealed record ReconciliationRun(bool DryRun = false, Action<ReconciliationResult>? Progress = null);
@@ -40,31 +57,50 @@ internal sealed partial class Reconciliation(
         var watch = Stopwatch.StartNew();
         var pageSize = options.Value.ReconciliationPageSize;
         long rowsRead = 0, rowsMapped = 0, differing = 0;
+        var phases = new ReconciliationPhases();
 
         // The keys seen in the view go to a session temp table, so finding products that left the view is one
         // anti-join in the state database instead of a second walk over the view.
         await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
         await ExecuteAsync(connection, "DROP TABLE IF EXISTS pg_temp.reconcile_seen; CREATE TEMP TABLE reconcile_seen (product_key text NOT NULL)", cancellationToken);
 
+        var section = Stopwatch.StartNew();
         var page = await feedView.ReadSourcePageAsync(null, pageSize, cancellationToken);
+        phases.WaitingForView += section.Elapsed;
+        string? pageStart = null;
         while (page.Count > 0)
         {
             var (rows, after, more) = await CompletePageAsync(page, pageSize, cancellationToken);
+            if (rows.Count == 0)
+            {
+                // The one key of a single-key page left the view meanwhile; the anti-join at the end sees to it.
+                pageStart = after;
+                page = await feedView.ReadSourcePageAsync(after, pageSize, cancellationToken);
+                continue;
+            }
+
+            var bounds = new PageBounds(pageStart, rows[^1].Row.ProductKey, rows.Count);
+            pageStart = after;
 
             // Read the next page while this one is compared.
             var next = more ? feedView.ReadSourcePageAsync(after, pageSize, cancellationToken) : Task.FromResult(new List<SourcedRow>());
-            var (mapped, dirty) = await ComparePageAsync(connection, rows, run.DryRun, cancellationToken);
+            var (mapped, dirty) = await ComparePageAsync(connection, rows, bounds, run.DryRun, phases, cancellationToken);
             rowsRead += rows.Count;
             rowsMapped += mapped;
             differing += dirty;
             run.Progress?.Invoke(new ReconciliationResult(rowsRead, differing, 0, watch.Elapsed, rowsMapped));
+            section.Restart();
             page = await next;
+            phases.WaitingForView += section.Elapsed;
         }
 
+        section.Restart();
         var gone = await MarkGoneAsync(connection, run.DryRun, cancellationToken);
         await ExecuteAsync(connection, "DROP TABLE pg_temp.reconcile_seen", cancellationToken);
-        var result = new ReconciliationResult(rowsRead, differing, gone, watch.Elapsed, rowsMapped);
+        phases.Gone += section.Elapsed;
+        var result = new ReconciliationResult(rowsRead, differing, gone, watch.Elapsed, rowsMapped) { Phases = phases.ToString() };
         LogDone(result.RowsRead, result.RowsMapped, result.ProductsDiffering, result.ProductsGone, (long)result.Elapsed.TotalMilliseconds, run.DryRun ? " (dry run)" : "");
+        LogPhases(result.Phases);
         return result;
     }
 
@@ -90,11 +126,13 @@ internal sealed partial class Reconciliation(
     }
 
     /// <summary>Compares one page; returns how many rows had to be mapped and how many products differ.</summary>
-    private async Task<(int Mapped, int Dirty)> ComparePageAsync(NpgsqlConnection connection, List<SourcedRow> rows, bool dryRun, CancellationToken cancellationToken)
+    private async Task<(int Mapped, int Dirty)> ComparePageAsync(NpgsqlConnection connection, List<SourcedRow> rows, PageBounds bounds, bool dryRun, ReconciliationPhases phases, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var section = Stopwatch.StartNew();
         var keys = rows.Select(r => r.Row.ProductKey).Distinct(StringComparer.Ordinal).ToArray();
         var held = await LoadHeldAsync(connection, keys, cancellationToken);
+        phases.LoadingHeld += section.Elapsed;
 
         var suspects = new HashSet<string>(StringComparer.Ordinal);
         var seen = new HashSet<(string, ProductIdentity)>();
@@ -116,7 +154,10 @@ internal sealed partial class Reconciliation(
 
         // A destination Google holds that the view no longer has (the product itself is still in the view).
         var dirty = held.Keys.Where(k => !seen.Contains(k)).Select(k => k.Item1).ToHashSet(StringComparer.Ordinal);
-        var (mapped, verified) = await MapSuspectsAsync(suspects, held, dirty, now, cancellationToken);
+        section.Restart();
+        var (mapped, verified) = await MapSuspectsAsync(suspects, keys.Length, bounds, held, dirty, now, cancellationToken);
+        phases.Mapping += section.Elapsed;
+        section.Restart();
 
         await using (var copy = await connection.BeginBinaryImportAsync("COPY pg_temp.reconcile_seen (product_key) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
@@ -130,6 +171,7 @@ internal sealed partial class Reconciliation(
 
         if (dryRun)
         {
+            phases.Writing += section.Elapsed;
             return (mapped, dirty.Count);
         }
 
@@ -140,6 +182,7 @@ internal sealed partial class Reconciliation(
         await queue.MarkDirtyAsync(dirty, connection, transaction, cancellationToken);
         await StoreChecksAsync(connection, transaction, verified, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        phases.Writing += section.Elapsed;
         if (dirty.Count > 0)
         {
             dispatcher.Signal();
@@ -153,7 +196,7 @@ internal sealed partial class Reconciliation(
     /// would, adds the differing ones to <paramref name="dirty"/> and returns the destinations found in step.
     /// </summary>
     private async Task<(int Mapped, List<Verified> Verified)> MapSuspectsAsync(
-        HashSet<string> suspects, Dictionary<(string, ProductIdentity), HeldState> held, HashSet<string> dirty, DateTimeOffset now, CancellationToken cancellationToken)
+        HashSet<string> suspects, int pageKeys, PageBounds bounds, Dictionary<(string, ProductIdentity), HeldState> held, HashSet<string> dirty, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var verified = new List<Verified>();
         if (suspects.Count == 0)
@@ -161,7 +204,11 @@ internal sealed partial class Reconciliation(
             return (0, verified);
         }
 
-        var rows = await feedView.ReadSourcedAsync(suspects, cancellationToken);
+        // Few suspects: look them up by key. Many (the first run after an upgrade, a new mapper version): re-reading
+        // the page's key range is far cheaper than a long key list.
+        var rows = suspects.Count * 4 < pageKeys
+            ? await feedView.ReadSourcedAsync(suspects, cancellationToken)
+            : (await feedView.ReadSourcedRangeAsync(bounds.After, bounds.Last, bounds.Rows, cancellationToken)).Where(r => suspects.Contains(r.Row.ProductKey)).ToList();
         var mapped = new (ProductIdentity? Identity, byte[]? Hash)[rows.Count];
         Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
@@ -284,10 +331,16 @@ internal sealed partial class Reconciliation(
         return held;
     }
 
+    /// <summary>A page's key range: after <paramref name="After"/> (null: from the start) up to <paramref name="Last"/>.</summary>
+    private readonly record struct PageBounds(string? After, string Last, int Rows);
+
     /// <summary>What last_pushed says Google holds for one destination, and the check stored when it was last verified.</summary>
     private sealed record HeldState(byte[] ContentHash, byte[]? Reconciled);
 
     private sealed record Verified(ProductIdentity Identity, byte[] ContentHash, byte[] Check);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reconciliation time: {Phases}")]
+    private partial void LogPhases(string phases);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation{DryRunNote}: {Rows} feed rows read ({Mapped} mapped), {Differing} products differ, {Gone} left the view; {ElapsedMs} ms")]
     private partial void LogDone(long rows, long mapped, long differing, long gone, long elapsedMs, string dryRunNote);

@@ -3,3 +3,10 @@
 -- whether the sale window was open then, the mapper version) bound to the content_hash it verified against.
 -- Nothing else reads or writes it; any write to content_hash (a push, an in-doubt or resync marker) makes it stale.
 ALTER TABLE feedsync.last_pushed ADD COLUMN reconciled_source bytea;
+
+-- Reconciliation reads, for each page of keys, only these columns of last_pushed. Rows are wide (the payload), so
+-- fetching them from the heap cost ~10x an index-only scan of this covering index (measured: 134 ms vs 12-16 ms
+-- per 5,000 keys). It serves every lookup by product_key, so it replaces the plain index.
+CREATE INDEX last_pushed_product_key_covering ON feedsync.last_pushed (product_key)
+    INCLUDE (offer_id, content_language, feed_label, content_hash, reconciled_source);
+DROP INDEX feedsync.last_pushed_product_key;
