@@ -91,6 +91,7 @@ internal static class ReconciliationBench
         process.Refresh();
         var baseline = process.WorkingSet64;
         var cpuBefore = process.TotalProcessorTime;
+        var serverCpuBefore = await ServerCpuAsync(connectionString);
         long peak = baseline;
         using var sampling = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
@@ -108,11 +109,12 @@ internal static class ReconciliationBench
         await sampler;
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
+        var serverCpu = await ServerCpuAsync(connectionString) - serverCpuBefore;
         var pending = await ScalarAsync<long>(connectionString, "SELECT count(*) FROM feedsync.pending");
         Console.WriteLine(
             $"reconciliation, {label}: {result.Elapsed.TotalSeconds:0.0} s wall, {result.RowsRead:N0} rows read, {result.RowsMapped:N0} mapped, {result.ProductsDiffering:N0} differing, " +
             $"{result.ProductsGone:N0} gone, {pending:N0} pending; peak working set {peak / 1048576.0:0} MB (before the run {baseline / 1048576.0:0} MB); " +
-            $"FeedSync process CPU {cpu.TotalSeconds:0.0} s (PostgreSQL's not counted)");
+            $"FeedSync process CPU {cpu.TotalSeconds:0.0} s, PostgreSQL CPU {(serverCpu is { } pg ? pg.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " s" : "not measurable here")}");
         Console.WriteLine($"    {result.Phases}");
     }
 
@@ -189,6 +191,57 @@ internal static class ReconciliationBench
 
         await ExecuteAsync(connectionString, "VACUUM ANALYZE feedsync.last_pushed");
         return written;
+    }
+
+    /// <summary>
+    /// CPU used so far by the local PostgreSQL server: its live processes plus the children it has reaped (backends that
+    /// ended), from /proc; null when the server is not a local Linux process. Load-independent, unlike wall time.
+    /// </summary>
+    private static async Task<TimeSpan?> ServerCpuAsync(string connectionString)
+    {
+        try
+        {
+            var dataDirectory = await ScalarAsync<string>(connectionString, "SELECT current_setting('data_directory')");
+            var postmaster = int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+            long ticks = 0;
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out var pid))
+                {
+                    continue;
+                }
+
+                string stat;
+                try
+                {
+                    stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+
+                // Fields after the command name: state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based overall.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var ppid = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+                if (pid == postmaster)
+                {
+                    ticks += long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)
+                        + long.Parse(fields[13], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[14], System.Globalization.CultureInfo.InvariantCulture);
+                }
+                else if (ppid == postmaster)
+                {
+                    ticks += long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+
+            // Linux reports these in clock ticks of 1/100 s (USER_HZ).
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or Npgsql.PostgresException)
+        {
+            return null;
+        }
     }
 
     private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
