@@ -38,8 +38,8 @@ internal sealed record ReconciliationRun(bool DryRun = false, Action<Reconciliat
 /// finds products that left the view, which the push then deletes. Memory holds one page at a time.
 /// Pages carry only each row's fingerprint and the columns naming its destination and sale window. A row whose
 /// <see cref="SourceCheck"/> matches the one stored beside what Google holds is unchanged and costs no mapping; the
-/// rest (changed rows, never pushed, pushed since, in doubt, forced, sale window opened or closed, new mapper
-/// version) are read in full, mapped and hashed as the push would, and the ones found in step get their check stored.
+/// rest (changed rows, never pushed, pushed since, marked with a force_reason, sale window opened or closed, new
+/// mapper version) are read in full, mapped and hashed as the push would, and the ones found in step get their check stored.
 /// </summary>
 internal sealed partial class Reconciliation(
     Databases databases,
@@ -145,7 +145,7 @@ internal sealed partial class Reconciliation(
             }
 
             seen.Add((row.ProductKey, id));
-            if (!held.TryGetValue((row.ProductKey, id), out var state) || state.Reconciled is null
+            if (!held.TryGetValue((row.ProductKey, id), out var state) || state.Forced || state.Reconciled is null
                 || !state.Reconciled.AsSpan().SequenceEqual(SourceCheck.Compute(source, SourceCheck.SaleInEffect(row, now), state.ContentHash)))
             {
                 suspects.Add(row.ProductKey);
@@ -233,7 +233,8 @@ internal sealed partial class Reconciliation(
                 continue;
             }
 
-            if (held.TryGetValue((row.ProductKey, id), out var state) && state.ContentHash.AsSpan().SequenceEqual(hash))
+            // A destination marked for a full insert (in doubt, operator resync, expiry refresh) differs whatever its hash.
+            if (held.TryGetValue((row.ProductKey, id), out var state) && !state.Forced && state.ContentHash.AsSpan().SequenceEqual(hash))
             {
                 verified.Add(new Verified(id, hash, SourceCheck.Compute(source, SourceCheck.SaleInEffect(row, now), hash)));
             }
@@ -317,7 +318,8 @@ internal sealed partial class Reconciliation(
     private static async Task<Dictionary<(string, ProductIdentity), HeldState>> LoadHeldAsync(NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT product_key, offer_id, content_language, feed_label, content_hash, reconciled_source FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
+            SELECT product_key, offer_id, content_language, feed_label, content_hash, reconciled_source, force_reason IS NOT NULL
+            FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
             """, connection);
         command.Parameters.AddWithValue("keys", keys);
         var held = new Dictionary<(string, ProductIdentity), HeldState>(keys.Length);
@@ -325,7 +327,7 @@ internal sealed partial class Reconciliation(
         while (await reader.ReadAsync(cancellationToken))
         {
             held[(reader.GetString(0), new ProductIdentity(reader.GetString(2), reader.GetString(3), reader.GetString(1)))] =
-                new HeldState((byte[])reader[4], reader.IsDBNull(5) ? null : (byte[])reader[5]);
+                new HeldState((byte[])reader[4], reader.IsDBNull(5) ? null : (byte[])reader[5], reader.GetBoolean(6));
         }
 
         return held;
@@ -335,7 +337,7 @@ internal sealed partial class Reconciliation(
     private readonly record struct PageBounds(string? After, string Last, int Rows);
 
     /// <summary>What last_pushed says Google holds for one destination, and the check stored when it was last verified.</summary>
-    private sealed record HeldState(byte[] ContentHash, byte[]? Reconciled);
+    private sealed record HeldState(byte[] ContentHash, byte[]? Reconciled, bool Forced);
 
     private sealed record Verified(ProductIdentity Identity, byte[] ContentHash, byte[] Check);
 

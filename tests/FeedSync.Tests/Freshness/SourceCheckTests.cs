@@ -26,7 +26,7 @@ public sealed class SourceCheckTests
         Assert.NotEqual(check, SourceCheck.Compute(Source, saleInEffect: false, otherContent));
         Assert.NotEqual(check, SourceCheck.Compute(Source, saleInEffect: false, Content, ProductMapper.Version + 1));
 
-        // Markers FeedSync writes into content_hash (in doubt, forced) never match a real content hash's check.
+        // A destination never accepted ('\x') or a tampered hash never matches a real content hash's check.
         Assert.NotEqual(check, SourceCheck.Compute(Source, saleInEffect: false, [0x00]));
         Assert.NotEqual(check, SourceCheck.Compute(Source, saleInEffect: false, []));
     }
