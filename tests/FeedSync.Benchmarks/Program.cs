@@ -7,7 +7,8 @@ using Npgsql;
 
 // FeedSync benchmarks: figures, not pass/fail. Run through scripts/bench.sh, which starts a throwaway PostgreSQL.
 //   end-to-end [--products N] [--rate R] [--duration S] [--connections C]   commit-to-emulator latency, calls per change, peak memory
-//   reconcile [--products N] [--drift PERCENT]           reconciliation wall time and peak memory, no drift and PERCENT % drift
+//   reconcile [--products N] [--drift PERCENT] [--cold]  reconciliation wall time and peak memory, no drift and PERCENT % drift
+//                                                        (--cold: also the first run after the upgrade, before any check is stored)
 //   transport [--updates N] [--latency-ms L] [--concurrency C] [--batch-size B]   batch vs concurrent pushes (no PostgreSQL)
 //   dashboard [--products N] [--problems M]               dashboard page render times over seeded state
 if (args.Length > 0 && args[0] == "transport")
@@ -53,7 +54,7 @@ try
     if (args.FirstOrDefault() == "reconcile")
     {
         var drift = args.IndexOf("--drift") is var d and >= 0 && d + 1 < args.Length ? double.Parse(args[d + 1], CultureInfo.InvariantCulture) : 1.0;
-        await FeedSync.Benchmarks.ReconciliationBench.RunAsync(connectionString, emulator.Url, database, IntArg("--products", 100_000), drift);
+        await FeedSync.Benchmarks.ReconciliationBench.RunAsync(connectionString, emulator.Url, database, IntArg("--products", 100_000), drift, args.Contains("--cold"));
         return;
     }
 
@@ -84,7 +85,14 @@ finally
 {
     NpgsqlConnection.ClearAllPools();
     await Execute(admin, $"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{database}' AND NOT active");
-    await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+    if (Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_KEEP") is null)
+    {
+        await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+    }
+    else
+    {
+        Console.WriteLine($"kept database {database} (FEEDSYNC_BENCH_KEEP)");
+    }
 }
 
 int IntArg(string name, int fallback)

@@ -4,6 +4,7 @@ using FeedSync.Demo;
 using FeedSync.Freshness;
 using FeedSync.Hosting;
 using FeedSync.Jobs;
+using FeedSync.Publish;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
@@ -11,13 +12,15 @@ using NpgsqlTypes;
 namespace FeedSync.Benchmarks;
 
 /// <summary>
-/// reconcile [--products N] [--drift PERCENT]: seeds N variants, records them all as pushed (as a completed initial
-/// sync would), then times reconciliation with no differences and with PERCENT % of products drifted, sampling the
-/// process's working set during each run. The drifted products are then pushed to the emulator and timed apart.
+/// reconcile [--products N] [--drift PERCENT] [--cold]: seeds N variants, records them all as pushed (as a completed
+/// initial sync followed by one reconciliation would, so with their source checks), then times reconciliation with no
+/// differences and with PERCENT % of products drifted, sampling the process's working set during each run. The drifted
+/// products are then pushed to the emulator and timed apart. --cold first times a run with no source check stored
+/// (the first reconciliation after upgrading), which maps every row and stores the checks.
 /// </summary>
 internal static class ReconciliationBench
 {
-    public static async Task RunAsync(string connectionString, string emulatorUrl, string database, int products, double driftPercent)
+    public static async Task RunAsync(string connectionString, string emulatorUrl, string database, int products, double driftPercent, bool cold)
     {
         await using var app = FeedSyncApp.BuildHost(new HostSettings
         {
@@ -50,6 +53,14 @@ internal static class ReconciliationBench
         Console.WriteLine($"recorded {recorded:N0} destinations as pushed in {watch.Elapsed.TotalSeconds:0.0} s");
 
         var reconciliation = services.GetRequiredService<Reconciliation>();
+        if (cold)
+        {
+            await ExecuteAsync(connectionString, "UPDATE feedsync.last_pushed SET reconciled_source = NULL");
+            await ExecuteAsync(connectionString, "VACUUM ANALYZE feedsync.last_pushed");
+            await MeasureAsync("first run after the upgrade (no source checks stored)", connectionString, () => reconciliation.RunAsync(CancellationToken.None));
+            await ExecuteAsync(connectionString, "VACUUM ANALYZE feedsync.last_pushed");
+        }
+
         await MeasureAsync("no differences", connectionString, () => reconciliation.RunAsync(CancellationToken.None));
 
         var drifted = await ScalarAsync<long>(connectionString, $"""
@@ -80,6 +91,7 @@ internal static class ReconciliationBench
         process.Refresh();
         var baseline = process.WorkingSet64;
         var cpuBefore = process.TotalProcessorTime;
+        var serverCpuBefore = await ServerCpuAsync(connectionString);
         long peak = baseline;
         using var sampling = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
@@ -97,14 +109,16 @@ internal static class ReconciliationBench
         await sampler;
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
+        var serverCpu = await ServerCpuAsync(connectionString) - serverCpuBefore;
         var pending = await ScalarAsync<long>(connectionString, "SELECT count(*) FROM feedsync.pending");
         Console.WriteLine(
-            $"reconciliation, {label}: {result.Elapsed.TotalSeconds:0.0} s wall, {result.RowsRead:N0} rows read, {result.ProductsDiffering:N0} differing, " +
+            $"reconciliation, {label}: {result.Elapsed.TotalSeconds:0.0} s wall, {result.RowsRead:N0} rows read, {result.RowsMapped:N0} mapped, {result.ProductsDiffering:N0} differing, " +
             $"{result.ProductsGone:N0} gone, {pending:N0} pending; peak working set {peak / 1048576.0:0} MB (before the run {baseline / 1048576.0:0} MB); " +
-            $"FeedSync process CPU {cpu.TotalSeconds:0.0} s (PostgreSQL's not counted)");
+            $"FeedSync process CPU {cpu.TotalSeconds:0.0} s, PostgreSQL CPU {(serverCpu is { } pg ? pg.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " s" : "not measurable here")}");
+        Console.WriteLine($"    {result.Phases}");
     }
 
-    /// <summary>Streams the view and COPYs every valid destination into last_pushed with the hash FeedSync computes.</summary>
+    /// <summary>Streams the view and COPYs every valid destination into last_pushed with the hash and source check FeedSync computes.</summary>
     private static async Task<long> RecordAllAsPushedAsync(IServiceProvider services, string connectionString)
     {
         var view = services.GetRequiredService<FeedView>();
@@ -113,12 +127,12 @@ internal static class ReconciliationBench
         await connection.OpenAsync();
         long written = 0;
         await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY feedsync.last_pushed (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at) FROM STDIN (FORMAT BINARY)"))
+            "COPY feedsync.last_pushed (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at, reconciled_source) FROM STDIN (FORMAT BINARY)"))
         {
             string? after = null;
             while (true)
             {
-                var page = await view.ReadPageAsync(after, 5000, CancellationToken.None);
+                var page = await view.ReadSourcedPageAsync(after, 5000, CancellationToken.None);
                 if (page.Count == 0)
                 {
                     break;
@@ -128,28 +142,39 @@ internal static class ReconciliationBench
                 var full = page.Count == 5000;
                 if (full)
                 {
-                    var lastKey = page[^1].ProductKey;
-                    page = page[..page.FindIndex(r => r.ProductKey == lastKey)];
+                    var lastKey = page[^1].Row.ProductKey;
+                    page = page[..page.FindIndex(r => r.Row.ProductKey == lastKey)];
                 }
 
-                foreach (var row in page)
+                // Mapped on every core: at 1M products this set-up is the slow part of the benchmark.
+                var mappedRows = new (string Key, ProductInput Input, byte[] Hash, string Json, byte[] Check)?[page.Count];
+                Parallel.For(0, page.Count, i =>
                 {
-                    var mapped = ProductMapper.Map(row, now);
-                    if (!mapped.IsValid)
+                    var (row, source) = page[i];
+                    if (ProductMapper.Map(row, now) is { IsValid: true, Input: { } input })
+                    {
+                        var hash = input.ContentHash();
+                        mappedRows[i] = (row.ProductKey, input, hash, input.ToCanonicalJson(), SourceCheck.Compute(source, SourceCheck.SaleInEffect(row, now), hash));
+                    }
+                });
+
+                foreach (var mapped in mappedRows)
+                {
+                    if (mapped is not var (key, input, hash, json, check))
                     {
                         continue;
                     }
 
-                    var input = mapped.Input!;
                     await copy.StartRowAsync();
                     await copy.WriteAsync(input.Identity.OfferId, NpgsqlDbType.Text);
                     await copy.WriteAsync(input.Identity.ContentLanguage, NpgsqlDbType.Text);
                     await copy.WriteAsync(input.Identity.FeedLabel, NpgsqlDbType.Text);
-                    await copy.WriteAsync(row.ProductKey, NpgsqlDbType.Text);
-                    await copy.WriteAsync(input.ContentHash(), NpgsqlDbType.Bytea);
-                    await copy.WriteAsync(input.ToCanonicalJson(), NpgsqlDbType.Jsonb);
+                    await copy.WriteAsync(key, NpgsqlDbType.Text);
+                    await copy.WriteAsync(hash, NpgsqlDbType.Bytea);
+                    await copy.WriteAsync(json, NpgsqlDbType.Jsonb);
                     await copy.WriteAsync(now, NpgsqlDbType.TimestampTz);
                     await copy.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                    await copy.WriteAsync(check, NpgsqlDbType.Bytea);
                     written++;
                 }
 
@@ -158,7 +183,7 @@ internal static class ReconciliationBench
                     break;
                 }
 
-                after = page[^1].ProductKey;
+                after = page[^1].Row.ProductKey;
             }
 
             await copy.CompleteAsync();
@@ -166,6 +191,57 @@ internal static class ReconciliationBench
 
         await ExecuteAsync(connectionString, "VACUUM ANALYZE feedsync.last_pushed");
         return written;
+    }
+
+    /// <summary>
+    /// CPU used so far by the local PostgreSQL server: its live processes plus the children it has reaped (backends that
+    /// ended), from /proc; null when the server is not a local Linux process. Load-independent, unlike wall time.
+    /// </summary>
+    private static async Task<TimeSpan?> ServerCpuAsync(string connectionString)
+    {
+        try
+        {
+            var dataDirectory = await ScalarAsync<string>(connectionString, "SELECT current_setting('data_directory')");
+            var postmaster = int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+            long ticks = 0;
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out var pid))
+                {
+                    continue;
+                }
+
+                string stat;
+                try
+                {
+                    stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+
+                // Fields after the command name: state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based overall.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var ppid = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+                if (pid == postmaster)
+                {
+                    ticks += long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)
+                        + long.Parse(fields[13], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[14], System.Globalization.CultureInfo.InvariantCulture);
+                }
+                else if (ppid == postmaster)
+                {
+                    ticks += long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+
+            // Linux reports these in clock ticks of 1/100 s (USER_HZ).
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or Npgsql.PostgresException)
+        {
+            return null;
+        }
     }
 
     private static async Task<T> ScalarAsync<T>(string connectionString, string sql)

@@ -77,6 +77,51 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResyncAll_GoesThroughReconciliation_DryRunSendsNothing_AndOnlyAProductChangedBehindCaptureIsPushed()
+    {
+        var calls = _feedSync.Emulator.CallCount;
+        var (inStepExit, inStep, _) = await RunAsync("resync", "--all");
+        Assert.Equal(CliApp.Ok, inStepExit);
+        Assert.Contains("0 product(s) differ, 0 left the view", inStep, StringComparison.Ordinal);
+        Assert.Contains("nothing to push", inStep, StringComparison.Ordinal);
+        Assert.Equal(calls, _feedSync.Emulator.CallCount);
+
+        // FeedSync is stopped, so capture never sees this change: only the reconciliation can find it.
+        await _feedSync.Database.ExecuteAsync(
+            "UPDATE catalog.prices SET amount = amount + 1 WHERE market = 'US' AND variant_id = (SELECT id FROM catalog.variants WHERE sku = @o)", ("o", _offerId));
+
+        var (dryExit, dry, _) = await RunAsync("resync", "--all", "--dry-run");
+        Assert.Equal(CliApp.Ok, dryExit);
+        Assert.Contains("1 product(s) differ, 0 left the view", dry, StringComparison.Ordinal);
+        Assert.Contains("would push 1 product(s)", dry, StringComparison.Ordinal);
+        Assert.Equal(0L, await _feedSync.PendingAsync());
+        Assert.Equal(calls, _feedSync.Emulator.CallCount);
+
+        var (exit, output, error) = await RunAsync("resync", "--all", "--inline");
+        Assert.True(exit == CliApp.Ok, output + error);
+        Assert.Contains("Reconciling:", error, StringComparison.Ordinal);
+        Assert.Contains("Done: 1 products pushed with 1 Merchant API calls", output, StringComparison.Ordinal);
+        Assert.Equal(calls + 1, _feedSync.Emulator.CallCount);
+        var call = Assert.Single(_feedSync.RequestsFor(_offerId), r => r.Method == "PATCH");
+        Assert.Contains("productAttributes.price", call.Query, StringComparison.Ordinal);
+        Assert.Equal(0L, await _feedSync.PendingAsync());
+    }
+
+    [Fact]
+    public async Task ResyncAllForce_ReinsertsEveryProductGoogleShouldHold()
+    {
+        var destinations = await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.last_pushed");
+        var calls = _feedSync.Emulator.Requests.Count;
+
+        var (exit, output, error) = await RunAsync("resync", "--all", "--force", "--inline");
+
+        Assert.True(exit == CliApp.Ok, output + error);
+        var sent = _feedSync.Emulator.Requests.Skip(calls).Where(r => r.Path.Contains("/productInputs", StringComparison.Ordinal)).ToList();
+        Assert.Equal(destinations, sent.Count);
+        Assert.All(sent, r => Assert.Equal("POST", r.Method));
+    }
+
+    [Fact]
     public async Task ResyncWithoutASelection_IsAConfigurationProblem()
     {
         var (exit, _, error) = await RunAsync("resync");

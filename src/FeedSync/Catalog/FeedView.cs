@@ -101,13 +101,15 @@ internal sealed partial class FeedView(Databases databases, IOptions<CatalogOpti
     [GeneratedRegex("^[0-9A-Fa-f-]+$")]
     private static partial Regex SnapshotNamePattern();
 
-    private static FeedRow ReadRow(NpgsqlDataReader reader)
+    /// <param name="first">The ordinal of the view's first column (columns before it are FeedSync's own).</param>
+    /// <param name="names">The lower-case column names, when the caller reads many rows and computed them once.</param>
+    private static FeedRow ReadRow(NpgsqlDataReader reader, int first = 0, string[]? names = null)
     {
         var values = new Dictionary<string, object?>(reader.FieldCount, StringComparer.OrdinalIgnoreCase);
         string? key = null;
-        for (var i = 0; i < reader.FieldCount; i++)
+        for (var i = first; i < reader.FieldCount; i++)
         {
-            var name = reader.GetName(i).ToLowerInvariant();
+            var name = names?[i] ?? reader.GetName(i).ToLowerInvariant();
             var value = reader.IsDBNull(i) ? null : reader.GetValue(i);
             values[name] = value;
             if (name == "product_key")

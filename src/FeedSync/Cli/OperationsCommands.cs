@@ -18,7 +18,7 @@ internal static class OperationsCommands
 {
     public const int NotFresh = 3;
 
-    private static readonly Option<bool> All = new("--all") { Description = "Every product in the feed view and every product Google holds" };
+    private static readonly Option<bool> All = new("--all") { Description = "Every product in the feed view and every product Google holds (resync: reconciles, so only those that differ are pushed, unless --force)" };
     private static readonly Option<string[]> OfferIds = new("--offer-id") { Description = "These offer ids (repeat or list several)", AllowMultipleArgumentsPerToken = true };
     private static readonly Option<DateTimeOffset?> Since = new("--since") { Description = "Products FeedSync pushed or rejected at or after this time (ISO 8601, e.g. 2026-11-26T14:00Z)" };
     private static readonly Option<bool> Json = new("--json") { Description = "Machine-readable JSON instead of text" };
@@ -36,8 +36,8 @@ internal static class OperationsCommands
     {
         var dryRun = new Option<bool>("--dry-run") { Description = "Only say which products would be resynced; mark and send nothing" };
         var inline = new Option<bool>("--inline") { Description = "Push here and now (with progress and a summary) instead of leaving it to the running FeedSync" };
-        var force = new Option<bool>("--force") { Description = "Send every selected product in full even if FeedSync believes Google holds it unchanged" };
-        var command = new Command("resync", "Mark products for a fresh push: the running FeedSync pushes whatever differs from what Google holds.")
+        var force = new Option<bool>("--force") { Description = "Send every selected product in full (a re-insert) even if FeedSync believes Google holds it unchanged; with --all, every product" };
+        var command = new Command("resync", "Push what differs from what Google holds: --all streams the whole feed view through reconciliation and marks only differing products (and those that left the view); --offer-id/--since mark the chosen products. The running FeedSync pushes them, or --inline here.")
         {
             All, OfferIds, Since, dryRun, inline, force,
         };
@@ -53,6 +53,11 @@ internal static class OperationsCommands
 
             await using var app = await OneShotHostAsync(parse, configFiles, cancellationToken);
             var services = app.Services;
+            if (selection.All && !parse.GetValue(force))
+            {
+                return await ResyncAll.RunAsync(services, parse.GetValue(dryRun), parse.GetValue(inline), output, parse.InvocationConfiguration.Error, cancellationToken);
+            }
+
             var queue = services.GetRequiredService<PendingQueue>();
             var databases = services.GetRequiredService<Databases>();
             long selected = 0;
@@ -100,7 +105,7 @@ internal static class OperationsCommands
     }
 
     /// <summary>Pushes due products here until nothing we can push is left; progress on stderr, summary on stdout.</summary>
-    private static async Task<int> InlinePushAsync(IServiceProvider services, long selected, TextWriter output, TextWriter progress, CancellationToken cancellationToken)
+    internal static async Task<int> InlinePushAsync(IServiceProvider services, long selected, TextWriter output, TextWriter progress, CancellationToken cancellationToken)
     {
         var processor = services.GetRequiredService<PushProcessor>();
         var databases = services.GetRequiredService<Databases>();

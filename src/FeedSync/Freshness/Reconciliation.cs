@@ -8,14 +8,38 @@ using Npgsql;
 
 namespace FeedSync.Freshness;
 
-/// <summary>Counts from one reconciliation run.</summary>
-internal readonly record struct ReconciliationResult(long RowsRead, long ProductsDiffering, long ProductsGone, TimeSpan Elapsed);
+/// <summary>Counts from one reconciliation run (also its running totals, reported as progress after each page).</summary>
+/// <param name="RowsMapped">Rows read in full and mapped because their fingerprint did not prove them unchanged.</param>
+internal readonly record struct ReconciliationResult(long RowsRead, long ProductsDiffering, long ProductsGone, TimeSpan Elapsed, long RowsMapped = 0)
+{
+    /// <summary>Where the wall time went (view pages not yet read, what Google holds, mapping, writes, the final anti-join).</summary>
+    public string Phases { get; init; } = "";
+}
+
+/// <summary>Stopwatch sections of one run, so a slow reconciliation says which side is slow.</summary>
+internal sealed class ReconciliationPhases
+{
+    public TimeSpan WaitingForView;
+    public TimeSpan LoadingHeld;
+    public TimeSpan Mapping;
+    public TimeSpan Writing;
+    public TimeSpan Gone;
+
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"waiting for view pages {WaitingForView.TotalSeconds:0.0} s, loading last_pushed {LoadingHeld.TotalSeconds:0.0} s, reading and mapping suspects {Mapping.TotalSeconds:0.0} s, writing {Writing.TotalSeconds:0.0} s, left the view {Gone.TotalSeconds:0.0} s");
+}
+
+/// <summary>How a reconciliation runs: <paramref name="DryRun"/> counts what differs and writes nothing.</summary>
+internal sealed record ReconciliationRun(bool DryRun = false, Action<ReconciliationResult>? Progress = null);
 
 /// <summary>
-/// Repairs drift: streams the whole feed view in keyset pages, diffs every valid row by content hash against
-/// <c>last_pushed</c>, and marks only the products that differ (or lost a destination) pending, so the push
-/// pipeline sends exactly those. A second pass over <c>last_pushed</c> finds products that left the view, which
-/// the push then deletes. Memory holds one page at a time, whatever the catalog size.
+/// Repairs drift: streams the whole feed view in keyset pages and marks only the products that differ from
+/// <c>last_pushed</c> (or lost a destination) pending, so the push pipeline sends exactly those; a final anti-join
+/// finds products that left the view, which the push then deletes. Memory holds one page at a time.
+/// Pages carry only each row's fingerprint and the columns naming its destination and sale window. A row whose
+/// <see cref="SourceCheck"/> matches the one stored beside what Google holds is unchanged and costs no mapping; the
+/// rest (changed rows, never pushed, pushed since, marked with a force_reason, sale window opened or closed, new
+/// mapper version) are read in full, mapped and hashed as the push would, and the ones found in step get their check stored.
 /// </summary>
 internal sealed partial class Reconciliation(
     Databases databases,
@@ -26,33 +50,57 @@ internal sealed partial class Reconciliation(
     IOptions<FreshnessOptions> options,
     ILogger<Reconciliation> logger)
 {
-    public async Task<ReconciliationResult> RunAsync(CancellationToken cancellationToken)
+    public Task<ReconciliationResult> RunAsync(CancellationToken cancellationToken) => RunAsync(new ReconciliationRun(), cancellationToken);
+
+    public async Task<ReconciliationResult> RunAsync(ReconciliationRun run, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         var pageSize = options.Value.ReconciliationPageSize;
-        long rowsRead = 0, differing = 0;
+        long rowsRead = 0, rowsMapped = 0, differing = 0;
+        var phases = new ReconciliationPhases();
 
         // The keys seen in the view go to a session temp table, so finding products that left the view is one
         // anti-join in the state database instead of a second walk over the view.
         await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
         await ExecuteAsync(connection, "DROP TABLE IF EXISTS pg_temp.reconcile_seen; CREATE TEMP TABLE reconcile_seen (product_key text NOT NULL)", cancellationToken);
 
-        var page = await feedView.ReadPageAsync(null, pageSize, cancellationToken);
+        var section = Stopwatch.StartNew();
+        var page = await feedView.ReadSourcePageAsync(null, pageSize, cancellationToken);
+        phases.WaitingForView += section.Elapsed;
+        string? pageStart = null;
         while (page.Count > 0)
         {
             var (rows, after, more) = await CompletePageAsync(page, pageSize, cancellationToken);
+            if (rows.Count == 0)
+            {
+                // The one key of a single-key page left the view meanwhile; the anti-join at the end sees to it.
+                pageStart = after;
+                page = await feedView.ReadSourcePageAsync(after, pageSize, cancellationToken);
+                continue;
+            }
 
-            // Read the next page while this one is diffed.
-            var next = more ? feedView.ReadPageAsync(after, pageSize, cancellationToken) : Task.FromResult(new List<FeedRow>());
+            var bounds = new PageBounds(pageStart, rows[^1].Row.ProductKey, rows.Count);
+            pageStart = after;
+
+            // Read the next page while this one is compared.
+            var next = more ? feedView.ReadSourcePageAsync(after, pageSize, cancellationToken) : Task.FromResult(new List<SourcedRow>());
+            var (mapped, dirty) = await ComparePageAsync(connection, rows, bounds, run.DryRun, phases, cancellationToken);
             rowsRead += rows.Count;
-            differing += await DiffPageAsync(connection, rows, cancellationToken);
+            rowsMapped += mapped;
+            differing += dirty;
+            run.Progress?.Invoke(new ReconciliationResult(rowsRead, differing, 0, watch.Elapsed, rowsMapped));
+            section.Restart();
             page = await next;
+            phases.WaitingForView += section.Elapsed;
         }
 
-        var gone = await MarkGoneAsync(connection, cancellationToken);
+        section.Restart();
+        var gone = await MarkGoneAsync(connection, run.DryRun, cancellationToken);
         await ExecuteAsync(connection, "DROP TABLE pg_temp.reconcile_seen", cancellationToken);
-        var result = new ReconciliationResult(rowsRead, differing, gone, watch.Elapsed);
-        LogDone(result.RowsRead, result.ProductsDiffering, result.ProductsGone, (long)result.Elapsed.TotalMilliseconds);
+        phases.Gone += section.Elapsed;
+        var result = new ReconciliationResult(rowsRead, differing, gone, watch.Elapsed, rowsMapped) { Phases = phases.ToString() };
+        LogDone(result.RowsRead, result.RowsMapped, result.ProductsDiffering, result.ProductsGone, (long)result.Elapsed.TotalMilliseconds, run.DryRun ? " (dry run)" : "");
+        LogPhases(result.Phases);
         return result;
     }
 
@@ -60,62 +108,57 @@ internal sealed partial class Reconciliation(
     /// A full page may end in the middle of a key's rows: that key is left for the next page. A page holding a
     /// single key is completed by reading that key on its own.
     /// </summary>
-    private async Task<(List<FeedRow> Rows, string? After, bool More)> CompletePageAsync(List<FeedRow> page, int pageSize, CancellationToken cancellationToken)
+    private async Task<(List<SourcedRow> Rows, string? After, bool More)> CompletePageAsync(List<SourcedRow> page, int pageSize, CancellationToken cancellationToken)
     {
         if (page.Count < pageSize)
         {
             return (page, null, false);
         }
 
-        var lastKey = page[^1].ProductKey;
-        var cut = page.FindIndex(r => r.ProductKey == lastKey);
+        var lastKey = page[^1].Row.ProductKey;
+        var cut = page.FindIndex(r => r.Row.ProductKey == lastKey);
         if (cut > 0)
         {
-            return (page[..cut], page[cut - 1].ProductKey, true);
+            return (page[..cut], page[cut - 1].Row.ProductKey, true);
         }
 
-        var all = await feedView.ReadAsync([lastKey], cancellationToken);
-        return (all.GetValueOrDefault(lastKey) ?? [], lastKey, true);
+        return (await feedView.ReadSourcedAsync([lastKey], cancellationToken), lastKey, true);
     }
 
-    private async Task<int> DiffPageAsync(NpgsqlConnection connection, List<FeedRow> rows, CancellationToken cancellationToken)
+    /// <summary>Compares one page; returns how many rows had to be mapped and how many products differ.</summary>
+    private async Task<(int Mapped, int Dirty)> ComparePageAsync(NpgsqlConnection connection, List<SourcedRow> rows, PageBounds bounds, bool dryRun, ReconciliationPhases phases, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var keys = rows.Select(r => r.ProductKey).Distinct(StringComparer.Ordinal).ToArray();
+        var section = Stopwatch.StartNew();
+        var keys = rows.Select(r => r.Row.ProductKey).Distinct(StringComparer.Ordinal).ToArray();
+        var held = await LoadHeldAsync(connection, keys, cancellationToken);
+        phases.LoadingHeld += section.Elapsed;
 
-        // What Google holds is read while the rows are mapped and hashed on the other cores.
-        var loading = LoadHashesAsync(connection, keys, cancellationToken);
-        var mapped = new (ProductIdentity? Identity, byte[]? Hash)[rows.Count];
-        Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-        {
-            var result = ProductMapper.Map(rows[i], now);
-            mapped[i] = (result.Identity, result.IsValid ? result.Input!.ContentHash() : null);
-        });
-        var held = await loading;
-
-        var dirty = new HashSet<string>(StringComparer.Ordinal);
+        var suspects = new HashSet<string>(StringComparer.Ordinal);
         var seen = new HashSet<(string, ProductIdentity)>();
-        for (var i = 0; i < rows.Count; i++)
+        foreach (var (row, source) in rows)
         {
-            var (identity, hash) = mapped[i];
-            if (identity is not { } id)
+            // A row without a complete identity cannot be sent; a destination it used to be is found below as gone.
+            if (ProductMapper.Identity(row) is not { } id)
             {
                 continue;
             }
 
-            seen.Add((rows[i].ProductKey, id));
-
-            // An invalid row keeps Google's last valid version (the push records the problem when the row changes).
-            if (hash is not null && (!held.TryGetValue((rows[i].ProductKey, id), out var heldHash) || !heldHash.AsSpan().SequenceEqual(hash)))
+            seen.Add((row.ProductKey, id));
+            if (!held.TryGetValue((row.ProductKey, id), out var state) || state.Forced || state.Reconciled is null
+                || !state.Reconciled.AsSpan().SequenceEqual(SourceCheck.Compute(source, SourceCheck.SaleInEffect(row, now), state.ContentHash)))
             {
-                dirty.Add(rows[i].ProductKey);
+                suspects.Add(row.ProductKey);
             }
         }
 
         // A destination Google holds that the view no longer has (the product itself is still in the view).
-        dirty.UnionWith(held.Keys.Where(k => !seen.Contains(k)).Select(k => k.Item1));
+        var dirty = held.Keys.Where(k => !seen.Contains(k)).Select(k => k.Item1).ToHashSet(StringComparer.Ordinal);
+        section.Restart();
+        var (mapped, verified) = await MapSuspectsAsync(suspects, keys.Length, bounds, held, dirty, now, cancellationToken);
+        phases.Mapping += section.Elapsed;
+        section.Restart();
 
-        var boundaries = rows.SelectMany(r => SaleWindow.UpcomingBoundaries(r, now)).Where(b => b.Kind != BoundaryKind.Recheck).ToList();
         await using (var copy = await connection.BeginBinaryImportAsync("COPY pg_temp.reconcile_seen (product_key) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             foreach (var key in keys)
@@ -126,20 +169,109 @@ internal sealed partial class Reconciliation(
             await copy.CompleteAsync(cancellationToken);
         }
 
+        if (dryRun)
+        {
+            phases.Writing += section.Elapsed;
+            return (mapped, dirty.Count);
+        }
+
+        // Boundaries come from the narrow rows too (they carry the sale and availability columns), so every product's are repaired.
+        var boundaries = rows.SelectMany(r => SaleWindow.UpcomingBoundaries(r.Row, now)).Where(b => b.Kind != BoundaryKind.Recheck).ToList();
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await BoundaryStore.AddAsync(connection, transaction, boundaries, cancellationToken);
         await queue.MarkDirtyAsync(dirty, connection, transaction, cancellationToken);
+        await StoreChecksAsync(connection, transaction, verified, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        phases.Writing += section.Elapsed;
         if (dirty.Count > 0)
         {
             dispatcher.Signal();
         }
 
-        return dirty.Count;
+        return (mapped, dirty.Count);
     }
 
-    /// <summary>Products Google holds whose key is no longer in the view at all: marked pending, the push deletes them.</summary>
-    private async Task<long> MarkGoneAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the suspects' whole rows (fingerprint and values from one snapshot), maps and hashes them as the push
+    /// would, adds the differing ones to <paramref name="dirty"/> and returns the destinations found in step.
+    /// </summary>
+    private async Task<(int Mapped, List<Verified> Verified)> MapSuspectsAsync(
+        HashSet<string> suspects, int pageKeys, PageBounds bounds, Dictionary<(string, ProductIdentity), HeldState> held, HashSet<string> dirty, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var verified = new List<Verified>();
+        if (suspects.Count == 0)
+        {
+            return (0, verified);
+        }
+
+        // Few suspects: look them up by key. Many (the first run after an upgrade, a new mapper version): re-reading
+        // the page's key range is far cheaper than a long key list.
+        var rows = suspects.Count * 4 < pageKeys
+            ? await feedView.ReadSourcedAsync(suspects, cancellationToken)
+            : (await feedView.ReadSourcedRangeAsync(bounds.After, bounds.Last, bounds.Rows, cancellationToken)).Where(r => suspects.Contains(r.Row.ProductKey)).ToList();
+        var mapped = new (ProductIdentity? Identity, byte[]? Hash)[rows.Count];
+        Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            var result = ProductMapper.Map(rows[i].Row, now);
+            mapped[i] = (result.Identity, result.IsValid ? result.Input!.ContentHash() : null);
+        });
+
+        var seen = new HashSet<(string, ProductIdentity)>();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var (row, source) = rows[i];
+            if (mapped[i] is not ({ } id, var hash))
+            {
+                continue;
+            }
+
+            seen.Add((row.ProductKey, id));
+
+            // An invalid row keeps Google's last valid version (the push records the problem when the row changes).
+            if (hash is null)
+            {
+                continue;
+            }
+
+            // A destination marked for a full insert (in doubt, operator resync, expiry refresh) differs whatever its hash.
+            if (held.TryGetValue((row.ProductKey, id), out var state) && !state.Forced && state.ContentHash.AsSpan().SequenceEqual(hash))
+            {
+                verified.Add(new Verified(id, hash, SourceCheck.Compute(source, SourceCheck.SaleInEffect(row, now), hash)));
+            }
+            else
+            {
+                dirty.Add(row.ProductKey);
+            }
+        }
+
+        // The row may have changed since the page was read: a destination held for a suspect but gone now differs too.
+        dirty.UnionWith(held.Keys.Where(k => suspects.Contains(k.Item1) && !seen.Contains(k)).Select(k => k.Item1));
+        return (rows.Count, verified);
+    }
+
+    /// <summary>Stores the checks of destinations found in step, only where the content hash is still the one verified against.</summary>
+    private static async Task StoreChecksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<Verified> verified, CancellationToken cancellationToken)
+    {
+        if (verified.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand("""
+            UPDATE feedsync.last_pushed lp SET reconciled_source = r.c
+            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @checks::bytea[]) AS r(o, l, f, h, c)
+            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.content_hash = r.h
+            """, connection, transaction);
+        command.Parameters.AddWithValue("offers", verified.Select(v => v.Identity.OfferId).ToArray());
+        command.Parameters.AddWithValue("languages", verified.Select(v => v.Identity.ContentLanguage).ToArray());
+        command.Parameters.AddWithValue("labels", verified.Select(v => v.Identity.FeedLabel).ToArray());
+        command.Parameters.AddWithValue("hashes", verified.Select(v => v.ContentHash).ToArray());
+        command.Parameters.AddWithValue("checks", verified.Select(v => v.Check).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Products Google holds whose key is no longer in the view at all: marked pending (unless a dry run), the push deletes them.</summary>
+    private async Task<long> MarkGoneAsync(NpgsqlConnection connection, bool dryRun, CancellationToken cancellationToken)
     {
         await ExecuteAsync(connection, "CREATE INDEX ON pg_temp.reconcile_seen (product_key); ANALYZE pg_temp.reconcile_seen", cancellationToken);
         long gone = 0;
@@ -155,25 +287,25 @@ internal sealed partial class Reconciliation(
                 chunk.Add(reader.GetString(0));
                 if (chunk.Count == 5000)
                 {
-                    gone += await MarkAsync(chunk, cancellationToken);
+                    gone += await MarkAsync(chunk, dryRun, cancellationToken);
                 }
             }
         }
 
-        return gone + await MarkAsync(chunk, cancellationToken);
+        return gone + await MarkAsync(chunk, dryRun, cancellationToken);
     }
 
     /// <summary>Marks a chunk pending on its own connection (the reconciliation connection may be mid-read).</summary>
-    private async Task<int> MarkAsync(List<string> chunk, CancellationToken cancellationToken)
+    private async Task<int> MarkAsync(List<string> chunk, bool dryRun, CancellationToken cancellationToken)
     {
         var count = chunk.Count;
-        if (count > 0)
+        if (count > 0 && !dryRun)
         {
             await queue.MarkDirtyAsync(chunk, cancellationToken);
             dispatcher.Signal();
-            chunk.Clear();
         }
 
+        chunk.Clear();
         return count;
     }
 
@@ -183,22 +315,35 @@ internal sealed partial class Reconciliation(
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<Dictionary<(string, ProductIdentity), byte[]>> LoadHashesAsync(NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)
+    private static async Task<Dictionary<(string, ProductIdentity), HeldState>> LoadHeldAsync(NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT product_key, offer_id, content_language, feed_label, content_hash FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
+            SELECT product_key, offer_id, content_language, feed_label, content_hash, reconciled_source, force_reason IS NOT NULL
+            FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
             """, connection);
         command.Parameters.AddWithValue("keys", keys);
-        var held = new Dictionary<(string, ProductIdentity), byte[]>(keys.Length);
+        var held = new Dictionary<(string, ProductIdentity), HeldState>(keys.Length);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            held[(reader.GetString(0), new ProductIdentity(reader.GetString(2), reader.GetString(3), reader.GetString(1)))] = (byte[])reader[4];
+            held[(reader.GetString(0), new ProductIdentity(reader.GetString(2), reader.GetString(3), reader.GetString(1)))] =
+                new HeldState((byte[])reader[4], reader.IsDBNull(5) ? null : (byte[])reader[5], reader.GetBoolean(6));
         }
 
         return held;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation: {Rows} feed rows read, {Differing} products differ, {Gone} left the view; {ElapsedMs} ms")]
-    private partial void LogDone(long rows, long differing, long gone, long elapsedMs);
+    /// <summary>A page's key range: after <paramref name="After"/> (null: from the start) up to <paramref name="Last"/>.</summary>
+    private readonly record struct PageBounds(string? After, string Last, int Rows);
+
+    /// <summary>What last_pushed says Google holds for one destination, and the check stored when it was last verified.</summary>
+    private sealed record HeldState(byte[] ContentHash, byte[]? Reconciled, bool Forced);
+
+    private sealed record Verified(ProductIdentity Identity, byte[] ContentHash, byte[] Check);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reconciliation time: {Phases}")]
+    private partial void LogPhases(string phases);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation{DryRunNote}: {Rows} feed rows read ({Mapped} mapped), {Differing} products differ, {Gone} left the view; {ElapsedMs} ms")]
+    private partial void LogDone(long rows, long mapped, long differing, long gone, long elapsedMs, string dryRunNote);
 }
