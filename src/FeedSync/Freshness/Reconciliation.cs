@@ -318,7 +318,9 @@ internal sealed partial class Reconciliation(
     private static async Task<Dictionary<(string, ProductIdentity), HeldState>> LoadHeldAsync(NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT product_key, offer_id, content_language, feed_label, content_hash, reconciled_source, force_reason IS NOT NULL
+            SELECT product_key, offer_id, content_language, feed_label, content_hash, reconciled_source,
+                   -- An expiry refresh is already scheduled, spread over the day: forcing it now would undo the spread.
+                   force_reason IS NOT NULL AND force_reason <> 'expiry_refresh'
             FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
             """, connection);
         command.Parameters.AddWithValue("keys", keys);

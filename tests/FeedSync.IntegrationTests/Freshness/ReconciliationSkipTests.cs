@@ -94,6 +94,21 @@ public sealed class ReconciliationSkipTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADestinationWaitingForItsExpiryRefresh_IsLeftToTheSpreadRefresh_AndCausesNoCall()
+    {
+        await ReconcileAsync();
+        var waiting = (await PickUnpromotedAsync(_feedSync, 1))[0];
+        await SetHeldAsync(waiting.Sku, "force_reason = 'expiry_refresh', forced_at = now()");
+        var calls = _feedSync.Emulator.Requests.Count;
+
+        var result = await ReconcileAsync();
+
+        Assert.Equal(0, result.ProductsDiffering + result.ProductsGone);
+        Assert.Equal(0L, await _feedSync.PendingAsync());
+        Assert.Equal(calls, _feedSync.Emulator.Requests.Count);
+    }
+
+    [Fact]
     public async Task ChecksStoredUnderAnotherMapperVersion_MapEveryRowAgain_AndCallForNothing()
     {
         await ReconcileAsync();
