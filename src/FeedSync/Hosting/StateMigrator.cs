@@ -11,7 +11,10 @@ internal sealed partial class StateMigrator(Databases databases, ILogger<StateMi
 {
     private const long MigrationLock = 0x46_53_4D_49_47; // "FSMIG"
 
-    public async Task MigrateAsync(CancellationToken cancellationToken)
+    public Task MigrateAsync(CancellationToken cancellationToken) => MigrateAsync(int.MaxValue, cancellationToken);
+
+    /// <summary>Applies the scripts up to <paramref name="upTo"/> (tests use it to build a database as an older release left it).</summary>
+    internal async Task MigrateAsync(int upTo, CancellationToken cancellationToken)
     {
         await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
         await Execute(connection, $"SELECT pg_advisory_lock({MigrationLock})", cancellationToken);
@@ -24,7 +27,7 @@ internal sealed partial class StateMigrator(Databases databases, ILogger<StateMi
             await using var read = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM feedsync.schema_version", connection);
             var current = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
 
-            foreach (var (version, name) in Scripts().Where(s => s.Version > current))
+            foreach (var (version, name) in Scripts().Where(s => s.Version > current && s.Version <= upTo))
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 await Execute(connection, ReadResource(name), cancellationToken);

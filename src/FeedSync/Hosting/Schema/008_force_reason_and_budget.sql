@@ -17,7 +17,8 @@ WHERE force_reason IS NULL AND length(content_hash) = 0;
 ALTER TABLE feedsync.update_budget
     ADD COLUMN offer_id         text,
     ADD COLUMN content_language text,
-    ADD COLUMN feed_label       text;
+    ADD COLUMN feed_label       text,
+    DROP CONSTRAINT update_budget_pkey; -- before the copy: the copies share their product_key
 INSERT INTO feedsync.update_budget (product_key, offer_id, content_language, feed_label, cosmetic_pushes, critical_pushes,
                                     last_critical_at, deferred_since, deferred_until, deferred_changes)
 SELECT b.product_key, lp.offer_id, lp.content_language, lp.feed_label, b.cosmetic_pushes, b.critical_pushes,
@@ -26,7 +27,6 @@ FROM feedsync.update_budget b JOIN feedsync.last_pushed lp ON lp.product_key = b
 WHERE b.offer_id IS NULL;
 DELETE FROM feedsync.update_budget WHERE offer_id IS NULL;
 ALTER TABLE feedsync.update_budget
-    DROP CONSTRAINT update_budget_pkey,
     ALTER COLUMN offer_id SET NOT NULL,
     ALTER COLUMN content_language SET NOT NULL,
     ALTER COLUMN feed_label SET NOT NULL,
