@@ -2,18 +2,22 @@ using Npgsql;
 
 namespace FeedSync.Catalog;
 
-/// <summary>A feed-view row with the md5 of the whole row as PostgreSQL prints it (its source fingerprint).</summary>
+/// <summary>A feed-view row with the md5 of the whole row as PostgreSQL prints it in JSON (its source fingerprint).</summary>
 internal readonly record struct SourcedRow(FeedRow Row, byte[] Source);
 
 /// <summary>
 /// Reads the view for reconciliation: the fingerprint of every row, computed by PostgreSQL with one expression
-/// (<c>md5(v::text)</c>) so that equal fingerprints mean equal column values, and only the few columns needed to
+/// (<c>md5(row_to_json(v)::text)</c>) so that equal fingerprints mean equal column names and values, and only the few columns needed to
 /// name the destination and judge its sale window in .NET. Whole rows are read only for the keys that may differ.
 /// </summary>
 internal sealed partial class FeedView
 {
-    /// <summary>The one expression that fingerprints a view row; the same for narrow pages and whole rows.</summary>
-    private const string SourceExpression = "decode(md5(v::text), 'hex')";
+    /// <summary>
+    /// The one expression that fingerprints a view row; the same for narrow pages and whole rows. The JSON form
+    /// carries the column names as well as the values, so a view redefined with a column renamed in place (which
+    /// the mapper reads by name) changes every fingerprint, where <c>v::text</c> would not.
+    /// </summary>
+    private const string SourceExpression = "decode(md5(row_to_json(v)::text), 'hex')";
 
     /// <summary>Besides the identity, the columns the mapper reads with FeedSync's clock, and the boundary columns.</summary>
     private static readonly string[] TimeColumns = ["sale_price", "sale_price_start", "sale_price_end", "availability_date"];

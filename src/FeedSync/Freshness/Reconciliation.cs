@@ -233,7 +233,8 @@ internal sealed partial class Reconciliation(
                 continue;
             }
 
-            // A destination marked for a full insert (in doubt, operator resync, expiry refresh) differs whatever its hash.
+            // A destination marked for a full insert (in doubt, operator resync) differs whatever its hash; one waiting for
+            // its expiry refresh is left to that spread refresh.
             if (held.TryGetValue((row.ProductKey, id), out var state) && !state.Forced && state.ContentHash.AsSpan().SequenceEqual(hash))
             {
                 verified.Add(new Verified(id, hash, SourceCheck.Compute(source, SourceCheck.SaleInEffect(row, now), hash)));
