@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using FeedSync.Capture;
 using FeedSync.Cli;
 using FeedSync.Demo;
 using FeedSync.Hosting;
 using FeedSync.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace FeedSync.IntegrationTests;
@@ -87,6 +89,35 @@ public sealed class TriggerLagTests
         var after = JsonNode.Parse(await http.GetStringAsync("/readyz"))!["checks"]!["capture"]!;
         Assert.Equal("every change-log row is recorded", after["detail"]!.GetValue<string>());
         await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task AnOldChangeLog_BehindALongTransaction_StartsWithoutTheLagColumn_InsteadOfQueueingEveryCatalogWrite()
+    {
+        await using var feedSync = await FeedSyncHarness.CreateAsync(0, new Dictionary<string, string?> { ["FeedSync:Capture:Mode"] = "Trigger" });
+        await using var app = feedSync.Build();
+        var setup = app.Services.GetRequiredService<TriggerSetup>();
+        await setup.EnsureAsync(CancellationToken.None);
+        await feedSync.Database.ExecuteAsync("ALTER TABLE feedsync_capture.change_log DROP COLUMN logged_at");
+        const string HasColumn = "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'feedsync_capture' AND table_name = 'change_log' AND column_name = 'logged_at'";
+
+        // A report left open in a transaction that read the log: ADD COLUMN would wait for it, and writes would queue behind.
+        await using var report = new NpgsqlConnection(feedSync.Database.ConnectionString);
+        await report.OpenAsync();
+        await using var longTransaction = await report.BeginTransactionAsync();
+        await using (var read = new NpgsqlCommand("SELECT count(*) FROM feedsync_capture.change_log", report, longTransaction))
+        {
+            await read.ExecuteScalarAsync();
+        }
+
+        // WaitAsync only keeps a regression from hanging the run: without the lock timeout this waits for the report forever.
+        await setup.EnsureAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(0, await feedSync.Database.ScalarAsync<long>(HasColumn));
+
+        await longTransaction.CommitAsync();
+        await setup.EnsureAsync(CancellationToken.None);
+        Assert.Equal(1, await feedSync.Database.ScalarAsync<long>(HasColumn));
     }
 
     private const double HourSeconds = 3600;
