@@ -105,14 +105,32 @@ internal sealed partial class TriggerSetup(Databases databases, IOptions<Catalog
             }
         }
 
+        // ADD COLUMN wants an ACCESS EXCLUSIVE lock on the log; queued behind a long transaction it would block every
+        // catalog write (each fires the trigger that inserts into the log), so give up after a short wait instead.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            await using var alter = new NpgsqlCommand($"ALTER TABLE {Schema}.change_log ADD COLUMN IF NOT EXISTS logged_at timestamptz NOT NULL DEFAULT now()", connection);
-            await alter.ExecuteNonQueryAsync(cancellationToken);
+            await using (var timeout = new NpgsqlCommand("SET LOCAL lock_timeout = '2s'", connection, transaction))
+            {
+                await timeout.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var alter = new NpgsqlCommand($"ALTER TABLE {Schema}.change_log ADD COLUMN IF NOT EXISTS logged_at timestamptz NOT NULL DEFAULT now()", connection, transaction))
+            {
+                await alter.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InsufficientPrivilege)
         {
+            await transaction.RollbackAsync(cancellationToken);
             LogNoLagColumn(ex.MessageText);
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.LockNotAvailable)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            LogLagColumnLocked(ex.MessageText);
         }
     }
 
@@ -202,6 +220,9 @@ internal sealed partial class TriggerSetup(Databases databases, IOptions<Catalog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The change log predates the capture-lag figure and this role cannot add its logged_at column ({Problem}); capture works, the lag shows as unknown until `feedsync migrate` runs as the log's owner")]
     private partial void LogNoLagColumn(string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The change log predates the capture-lag figure and its logged_at column could not be added: another transaction holds the log ({Problem}); capture works, the lag shows as unknown until the next start or `feedsync migrate` adds it")]
+    private partial void LogLagColumnLocked(string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Installed the capture triggers on {Table}")]
     private partial void LogInstalled(string table);

@@ -30,8 +30,21 @@ internal sealed partial class MerchantResilience : IDisposable
     private readonly ILogger<MerchantResilience> _logger;
     private readonly CircuitBreakerManualControl _credentialPause = new();
     private readonly Lock _gate = new();
+
+    // Isolate and close run one at a time, so a close can never land after a newer pause's isolate.
+    private readonly SemaphoreSlim _switching = new(1, 1);
     private DateTimeOffset? _pausedUntil;
+    private long _pauseGeneration;
+    private TrialState _trial;
     private ITimer? _resumeTimer;
+    private bool _disposed;
+
+    private enum TrialState
+    {
+        None,
+        Waiting,
+        InFlight,
+    }
 
     public MerchantResilience(IOptions<MerchantCenterOptions> options, MerchantRateLimiter limiter, TimeProvider time, ILogger<MerchantResilience> logger)
     {
@@ -127,9 +140,18 @@ internal sealed partial class MerchantResilience : IDisposable
     public async Task<T> RunAsync<T>(Func<CancellationToken, ValueTask<T>> attempt, Func<MerchantResult, T> whenOpen, CancellationToken cancellationToken)
         where T : IResilienceOutcome
     {
+        if (!TryEnterTrial(out var isTrial))
+        {
+            // After a credential pause only the trial call goes; the others wait for its answer, not for a whole break.
+            return whenOpen(new MerchantResult(ResultKind.CircuitOpen, 0, "circuit_open",
+                $"Merchant API calls wait for the trial call after a credential pause; retry in {_options.MaxRetryDelay:g}", _options.MaxRetryDelay));
+        }
+
+        var trialAnswered = false;
         try
         {
             var result = await Pipeline.ExecuteAsync(attempt, cancellationToken);
+            trialAnswered = true;
             if (ConfigurationErrorOf(result) is { } error)
             {
                 await PauseForCredentialsAsync(error);
@@ -144,11 +166,46 @@ internal sealed partial class MerchantResilience : IDisposable
             return whenOpen(new MerchantResult(ResultKind.CircuitOpen, 0, "circuit_open",
                 $"Merchant API calls are paused for {retryAfter:g} after repeated failures", retryAfter));
         }
+        finally
+        {
+            if (isTrial)
+            {
+                EndTrial(trialAnswered);
+            }
+        }
+    }
+
+    private bool TryEnterTrial(out bool isTrial)
+    {
+        lock (_gate)
+        {
+            isTrial = _trial == TrialState.Waiting;
+            if (isTrial)
+            {
+                _trial = TrialState.InFlight;
+            }
+
+            return _trial != TrialState.InFlight || isTrial;
+        }
+    }
+
+    private void EndTrial(bool answered)
+    {
+        lock (_gate)
+        {
+            // Answered: a refusal has started a new pause (which reset the trial), anything else resumes all calls.
+            // Not answered (cancelled, circuit open for another reason): the next call is the trial.
+            if (_trial == TrialState.InFlight)
+            {
+                _trial = answered ? TrialState.None : TrialState.Waiting;
+            }
+        }
     }
 
     /// <summary>Isolates the circuit at the first 401/403 and closes it again after the break, so one trial call checks the credentials.</summary>
     private async Task PauseForCredentialsAsync(MerchantResult error)
     {
+        long generation;
         lock (_gate)
         {
             if (_pausedUntil is not null)
@@ -157,34 +214,94 @@ internal sealed partial class MerchantResilience : IDisposable
             }
 
             _pausedUntil = Time.GetUtcNow() + _options.CircuitBreakDuration;
+            _trial = TrialState.None;
+            generation = ++_pauseGeneration;
         }
 
         LogOpenedConfiguration(_options.CircuitBreakDuration, error.HttpStatus, error.Reason, error.Message, _options.AccountId);
-        await _credentialPause.IsolateAsync();
+        await _switching.WaitAsync();
+        try
+        {
+            await _credentialPause.IsolateAsync();
+        }
+        finally
+        {
+            _switching.Release();
+        }
 
         // Armed only after isolating, so a short break can never close the circuit before it opened.
+        ArmResume(generation, _options.CircuitBreakDuration);
+    }
+
+    private void ArmResume(long generation, TimeSpan after)
+    {
         lock (_gate)
         {
+            if (generation != _pauseGeneration || _disposed)
+            {
+                return;
+            }
+
             _resumeTimer?.Dispose();
-            _resumeTimer = Time.CreateTimer(_ => _ = ResumeAsync(), null, _options.CircuitBreakDuration, Timeout.InfiniteTimeSpan);
+            _resumeTimer = Time.CreateTimer(_ => _ = ResumeObservedAsync(generation), null, after, Timeout.InfiniteTimeSpan);
         }
     }
 
-    private async Task ResumeAsync()
+    private async Task ResumeObservedAsync(long generation)
     {
-        // Unmarked first: a 401 answered in between pauses again rather than being lost.
-        lock (_gate)
+        try
         {
-            _pausedUntil = null;
+            await ResumeAsync(generation);
         }
+        catch (Exception ex)
+        {
+            // A timer callback has no caller to see this: log it and try again after another break, still paused.
+            LogResumeFailed(ex, _options.CircuitBreakDuration);
+            lock (_gate)
+            {
+                if (generation == _pauseGeneration)
+                {
+                    _pausedUntil = Time.GetUtcNow() + _options.CircuitBreakDuration;
+                    _trial = TrialState.None;
+                }
+            }
 
-        await _credentialPause.CloseAsync();
+            ArmResume(generation, _options.CircuitBreakDuration);
+        }
+    }
+
+    private async Task ResumeAsync(long generation)
+    {
+        await _switching.WaitAsync();
+        try
+        {
+            lock (_gate)
+            {
+                if (generation != _pauseGeneration)
+                {
+                    return; // a newer pause owns the circuit
+                }
+
+                // Unmarked before closing: a 401 answered from here on starts a new pause, whose isolate waits for
+                // this close (_switching), so the circuit ends isolated and that pause arms its own resume.
+                _pausedUntil = null;
+                _trial = TrialState.Waiting;
+            }
+
+            await _credentialPause.CloseAsync();
+        }
+        finally
+        {
+            _switching.Release();
+        }
     }
 
     public void Dispose()
     {
         lock (_gate)
         {
+            // The semaphore stays undisposed (it holds no wait handle): a timer callback already running may still use it.
+            _disposed = true;
             _resumeTimer?.Dispose();
         }
     }
@@ -212,9 +329,12 @@ internal sealed partial class MerchantResilience : IDisposable
     [LoggerMessage(Level = LogLevel.Critical, Message = "Merchant API circuit opened for {BreakDuration}: Google refuses FeedSync's credentials ({Status} {Reason}: {Detail}). Changes stay pending. Operator: check that FeedSync:MerchantCenter:CredentialsFile (or GOOGLE_APPLICATION_CREDENTIALS) points at the right service-account key, that the service account is a user of Merchant Center account {AccountId} with standard or admin access, and that the Cloud project is registered once with developerRegistration:registerGcp (a 401 'GCP project ... is not registered' says exactly this). FeedSync retries by itself after the break.")]
     private partial void LogOpenedConfiguration(TimeSpan breakDuration, int status, string? reason, string? detail, string accountId);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Merchant API credential pause could not end; trying again in {BreakDuration}")]
+    private partial void LogResumeFailed(Exception exception, TimeSpan breakDuration);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Merchant API circuit closed: calls flow again")]
     private partial void LogClosed();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Merchant API credential pause over: the next call tries the credentials again")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Merchant API credential pause over: one trial call tries the credentials again, the others wait for its answer")]
     private partial void LogCredentialPauseOver();
 }

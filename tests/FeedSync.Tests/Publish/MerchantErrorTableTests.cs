@@ -261,4 +261,35 @@ public sealed class MerchantErrorTableTests : IDisposable
         Assert.Equal(2, Calls);
         Assert.Equal(_time.GetUtcNow() + TimeSpan.FromMinutes(5), _clients!.Resilience.CredentialPauseUntil);
     }
+
+    [Fact]
+    public async Task AuthError_AfterTheBreak_OnlyOneTrialBatchGoes_WhileTheOthersWaitForItsAnswer()
+    {
+        AnswerAlways(401, GoogleError(401, "UNAUTHENTICATED", "UNAUTHENTICATED", "Request had invalid authentication credentials."));
+        var client = Client(o =>
+        {
+            o.Transport = MerchantTransport.Batch;
+            o.BatchSize = 10;
+            o.MaxConcurrency = 4;
+            o.CircuitMinimumThroughput = 20;
+            o.CircuitBreakDuration = TimeSpan.FromMinutes(5);
+        });
+        List<MerchantCall> Batches(int count) => Enumerable.Range(0, count).Select(i => MerchantCall.Insert(Input(("offer_id", $"p{i}")))).ToList();
+
+        Assert.All(await client.ExecuteAsync(Batches(10), CancellationToken.None), r => Assert.Equal(ResultKind.ConfigurationError, r.Kind));
+        Assert.Equal(1, Calls);
+
+        // Still refused, and slow enough that the four batches of the next round are in flight together.
+        _server.Reset();
+        _server.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(401)
+            .WithBody(GoogleError(401, "UNAUTHENTICATED", "UNAUTHENTICATED", "Request had invalid authentication credentials."))
+            .WithDelay(TimeSpan.FromMilliseconds(300)));
+        _time.Advance(TimeSpan.FromMinutes(5));
+        var round = await client.ExecuteAsync(Batches(40), CancellationToken.None);
+
+        Assert.Equal(1, Calls); // the trial batch, not four batches (400 products with the default size) refused again
+        Assert.Equal(10, round.Count(r => r.Kind == ResultKind.ConfigurationError));
+        Assert.Equal(30, round.Count(r => r.Kind == ResultKind.CircuitOpen && r.ShouldRetryLater));
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromMinutes(5), _clients!.Resilience.CredentialPauseUntil);
+    }
 }
