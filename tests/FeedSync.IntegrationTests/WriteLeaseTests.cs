@@ -72,19 +72,19 @@ public sealed class WriteLeaseTests : IAsyncLifetime
                 "SELECT coalesce((SELECT bool_and(force_reason = 'in_doubt' AND lease_until > now()) FROM feedsync.last_pushed WHERE product_key = @k), false)", ("k", key)),
             Timeout,
             "the patch is on its way (in doubt, under lease)");
+        var leaseUntil = await _feedSync.Database.ScalarAsync<DateTime>("SELECT max(lease_until) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key));
 
         // Newer content while the patch is in flight.
         await SetPriceAsync(price + 2m);
         await Wait.UntilAsync(
             () => _feedSync.Database.ScalarAsync<bool>(
-                """
-                SELECT coalesce((SELECT last_error LIKE '%abandoned%' FROM feedsync.pending WHERE product_key = @k), false)
-                   AND coalesce((SELECT bool_and(force_reason = 'in_doubt' AND lease_until > now()) FROM feedsync.last_pushed WHERE product_key = @k), false)
-                """,
-                ("k", key)),
+                "SELECT coalesce((SELECT last_error LIKE '%write_lease%' FROM feedsync.pending WHERE product_key = @k), false)", ("k", key)),
             Timeout,
-            "the patch is abandoned at half the lease and stays in doubt, its lease kept (Google may still apply it)");
-        var leaseUntil = await _feedSync.Database.ScalarAsync<DateTime>("SELECT max(lease_until) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key));
+            "the patch is abandoned at half the lease");
+        Assert.True(
+            await _feedSync.Database.ScalarAsync<bool>(
+                "SELECT coalesce(bool_and(force_reason = 'in_doubt' AND lease_until = @u), false) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key), ("u", leaseUntil)),
+            "the abandoned patch stays in doubt and keeps its lease (Google may still apply it)");
 
         // Retry at once (a short backoff): the product must still wait for the lease, not race the late patch.
         _feedSync.Emulator.Faults = FaultSettings.None;
