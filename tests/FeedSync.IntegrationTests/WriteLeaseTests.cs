@@ -16,7 +16,7 @@ public sealed class WriteLeaseTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _feedSync = await FeedSyncHarness.CreateAsync(variants: 8, new Dictionary<string, string?> { ["FeedSync:Push:WriteLease"] = "00:00:06" });
+        _feedSync = await FeedSyncHarness.CreateAsync(variants: 8, new Dictionary<string, string?> { ["FeedSync:Push:WriteLease"] = "00:00:10" });
         await _feedSync.StartAndSyncAsync();
     }
 
@@ -57,28 +57,50 @@ public sealed class WriteLeaseTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CallsNotAnsweredWithinHalfTheLease_AreAbandoned_StayInDoubt_AndAreResentInFull()
+    public async Task CallsNotAnsweredWithinHalfTheLease_AreAbandoned_KeepTheLease_SoTheNewerContentIsSentOnlyAfterTheLateWrite()
     {
         var (_, variantId, sku) = (await PickUnpromotedAsync(_feedSync, 1))[0];
         var key = variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _feedSync.Emulator.Faults = new FaultSettings { LatencyMs = 5000 };
+        var before = _feedSync.RequestsFor(sku).Count;
 
+        // Google answers (and applies) the patch only after 7 s: abandoned at half the 10 s lease, applied late.
+        _feedSync.Emulator.Faults = new FaultSettings { LatencyMs = 7000 };
         var price = await _feedSync.Database.ScalarAsync<decimal>("SELECT amount FROM catalog.prices WHERE variant_id = @v AND market = 'US'", ("v", variantId));
-        await _feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = @a WHERE variant_id = @v AND market = 'US'", ("a", price + 1m), ("v", variantId));
+        await SetPriceAsync(price + 1m);
         await Wait.UntilAsync(
             () => _feedSync.Database.ScalarAsync<bool>(
-                """
-                SELECT coalesce((SELECT last_error LIKE '%write_lease%' FROM feedsync.pending WHERE product_key = @k), false)
-                   AND (SELECT bool_and(force_reason = 'in_doubt' AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k)
-                """,
-                ("k", key)),
+                "SELECT coalesce((SELECT bool_and(force_reason = 'in_doubt' AND lease_until > now()) FROM feedsync.last_pushed WHERE product_key = @k), false)", ("k", key)),
             Timeout,
-            "the patch is abandoned at half the lease and stays in doubt, its lease ended (the claim was held)");
+            "the patch is on its way (in doubt, under lease)");
+        var leaseUntil = await _feedSync.Database.ScalarAsync<DateTime>("SELECT max(lease_until) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key));
 
-        // The retry backoff doubles per attempt, so the next try may be a while off.
+        // Newer content while the patch is in flight.
+        await SetPriceAsync(price + 2m);
+        await Wait.UntilAsync(
+            () => _feedSync.Database.ScalarAsync<bool>(
+                "SELECT coalesce((SELECT last_error LIKE '%write_lease%' FROM feedsync.pending WHERE product_key = @k), false)", ("k", key)),
+            Timeout,
+            "the patch is abandoned at half the lease");
+        Assert.True(
+            await _feedSync.Database.ScalarAsync<bool>(
+                "SELECT coalesce(bool_and(force_reason = 'in_doubt' AND lease_until = @u), false) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key), ("u", leaseUntil)),
+            "the abandoned patch stays in doubt and keeps its lease (Google may still apply it)");
+
+        // Retry at once (a short backoff): the product must still wait for the lease, not race the late patch.
         _feedSync.Emulator.Faults = FaultSettings.None;
-        await _feedSync.WaitUntilInStepAsync(TimeSpan.FromSeconds(90));
+        await _feedSync.Database.ExecuteAsync("UPDATE feedsync.pending SET not_before = now() WHERE product_key = @k", ("k", key));
+        await Wait.UntilAsync(() => _feedSync.RequestsFor(sku).Skip(before).Any(r => r.Method == "PATCH"), Timeout, "the late patch reaches Google");
+        await _feedSync.WaitUntilInStepAsync(Timeout);
+
+        var resent = Assert.Single(_feedSync.RequestsFor(sku).Skip(before), r => r.Method == "POST");
+        Assert.True(resent.ReceivedAt.UtcDateTime >= leaseUntil, $"the full insert was sent at {resent.ReceivedAt:O}, before the lease ran out at {leaseUntil:O}");
+        Assert.Equal(
+            ((long)((price + 2m) * 1_000_000m)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _feedSync.Held(sku)!["productAttributes"]!["price"]!["amountMicros"]!.GetValue<string>());
         Assert.Equal(ForceReason.Describe(ForceReason.InDoubt), await _feedSync.Database.ScalarAsync<string>(
             "SELECT why FROM feedsync.push_log WHERE product_key = @k AND outcome = 'Success' ORDER BY id DESC LIMIT 1", ("k", key)));
+
+        Task SetPriceAsync(decimal amount) =>
+            _feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = @a WHERE variant_id = @v AND market = 'US'", ("a", amount), ("v", variantId));
     }
 }

@@ -59,8 +59,12 @@ internal sealed partial class PushProcessor(
 
             var calls = decisions.Where(d => d.Decision.Action != PushAction.None).ToList();
             var writes = calls.Select(c => (c.ProductKey, c.Decision.Identity)).ToList();
-            await PushRecorder.RecordIntentAsync(connection, writes, pushOptions.Value.WriteLease, cancellationToken);
             leased = writes;
+            await PushRecorder.RecordIntentAsync(connection, writes, pushOptions.Value.WriteLease, cancellationToken);
+
+            // From here Google may receive the calls, and a failure or cancellation may leave one unanswered yet
+            // applied later: only the recorded answers (or the lease running out) end the lease.
+            leased = [];
             var outcomes = await WriteLease.CallAsync(merchant, calls, pushOptions.Value.WriteLease, cancellationToken);
             var previous = lastPushed.Values.SelectMany(l => l).ToDictionary(l => l.Identity);
             var restore = outcomes
@@ -77,7 +81,6 @@ internal sealed partial class PushProcessor(
                 await freshness.RecordAsync(connection, transaction, freshnessPlan, outcomes, cancellationToken);
                 await queue.ReleaseAsync(releases, connection, transaction, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
-                leased = [];
             }
 
             metrics.RecordPushes(outcomes);
@@ -100,8 +103,8 @@ internal sealed partial class PushProcessor(
         {
             if (connection.State == System.Data.ConnectionState.Open)
             {
-                // Failed or cancelled before recording, but the claims were held throughout: no one else can be
-                // writing these products, and this step's calls are over, so their write lease can end now.
+                // Failed or cancelled before any call was made, and the claims were held throughout: no one else
+                // can be writing these products, so the lease just taken can end now.
                 await PushRecorder.EndLeaseAsync(connection, leased, CancellationToken.None);
                 await PendingQueue.UnlockAllAsync(connection, CancellationToken.None);
             }

@@ -109,8 +109,8 @@ internal static class PushRecorder
     {
         var batch = new NpgsqlBatch(connection, transaction);
 
-        // This push holds its claims, so its calls are over: their write lease ends (see WriteLease).
-        batch.BatchCommands.Add(EndLeaseCommand(outcomes.Select(o => (o.ProductKey, o.Decision.Identity))));
+        // This push holds its claims: the lease of each call Google answered ends; an unanswered call's runs out (see WriteLease).
+        batch.BatchCommands.Add(EndLeaseCommand(outcomes.Where(o => WriteLease.IsOver(o.Result)).Select(o => (o.ProductKey, o.Decision.Identity))));
         if (restore is { Count: > 0 })
         {
             batch.BatchCommands.Add(RestoreCommand(restore));
@@ -142,11 +142,15 @@ internal static class PushRecorder
             .Append(("hashes", patched.Select(o => o.Decision.Input!.ContentHash()).ToArray()))
             .Append(("payloads", patched.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray()))));
 
-        // A delete that Google answers 404 is also done: the product is gone either way.
+        // A delete that Google answers 404 is also done: the product is gone either way, and so is its update budget.
         var deleted = outcomes.Where(o => o.CalledAction == PushAction.Delete && (o.Result.IsSuccess || o.Result.Kind == ResultKind.NotFound)).ToList();
         batch.BatchCommands.Add(Command("""
             DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
+            """, Identities(deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
+        batch.BatchCommands.Add(Command("""
+            DELETE FROM feedsync.update_budget b USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
+            WHERE b.offer_id = r.o AND b.content_language = r.l AND b.feed_label = r.f
             """, Identities(deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
 
         // Google refused a first insert: it holds nothing, so the marker row can go (unless an earlier write is in doubt).

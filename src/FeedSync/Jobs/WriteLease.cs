@@ -12,7 +12,10 @@ namespace FeedSync.Jobs;
 /// lease on every write
 /// (<see cref="PushOptions.WriteLease"/>, stored as <c>last_pushed.lease_until</c> with the in-doubt mark): the
 /// writer abandons calls not answered within half of it, and another pusher leaves the product pending until it
-/// has run out. A push that records its results (its claim was held throughout) ends the lease at once.
+/// has run out. A push that records its results (its claim was held throughout) ends the lease of the calls Google
+/// answered; a call that got no answer (abandoned, timed out, cut off) may still be applied later, so its lease runs
+/// out instead, and the product (in doubt) is resent in full only then. Ending it at once would let the retry's
+/// insert land before the late write: Google would keep the older content while <c>last_pushed</c> says the newer.
 /// </summary>
 internal static class WriteLease
 {
@@ -30,8 +33,17 @@ internal static class WriteLease
         new(claim, Called: false, RetryAfter: left, Error: $"{WaitingReason}: an earlier push of this product may still be in flight (its pusher lost its claim); retrying in {left:g}");
 
     /// <summary>
+    /// Whether the write of a call is over, so its lease may end: Google answered it (any HTTP status of its own), or
+    /// it was never sent (circuit open). Not when it was abandoned, timed out here or hit a transport error.
+    /// </summary>
+    public static bool IsOver(MerchantResult result) =>
+        result.Kind == ResultKind.CircuitOpen
+        || (result.HttpStatus != 0 && result.Reason is not (MerchantApiClient.TimeoutReason or WaitingReason));
+
+    /// <summary>
     /// Makes the calls, abandoning any not answered within half the lease. Which of them Google applied is then
-    /// unknown: all are answered as transient failures, so they stay in doubt and are resent in full later.
+    /// unknown: all are answered as transient failures, so they stay in doubt, keep their lease (see <see cref="IsOver"/>)
+    /// and are resent in full once it has run out.
     /// </summary>
     public static async Task<List<DestinationOutcome>> CallAsync(
         IMerchantCenter merchant, IReadOnlyList<(string ProductKey, PushDecision Decision)> calls, TimeSpan lease, CancellationToken cancellationToken)

@@ -13,6 +13,9 @@ internal sealed partial class MerchantApiClient(HttpClient http, IOptions<Mercha
 {
     private const string BatchPath = "batch/products/v1";
 
+    /// <summary>The reason of a request that was sent but timed out here (no answer from Google; its status is a local 408).</summary>
+    public const string TimeoutReason = "timeout";
+
     private readonly MerchantCenterOptions _options = options.Value;
     private long _dailyQuotaLoggedUntilTicks;
 
@@ -190,7 +193,7 @@ internal sealed partial class MerchantApiClient(HttpClient http, IOptions<Mercha
     private static MerchantResult? Unreachable(Exception ex, CancellationToken cancellationToken) => ex switch
     {
         HttpRequestException => new MerchantResult(ResultKind.Transient, 0, "connection_failed", ex.Message),
-        TaskCanceledException when !cancellationToken.IsCancellationRequested => new MerchantResult(ResultKind.Transient, (int)HttpStatusCode.RequestTimeout, "timeout", "timed out"),
+        TaskCanceledException when !cancellationToken.IsCancellationRequested => new MerchantResult(ResultKind.Transient, (int)HttpStatusCode.RequestTimeout, TimeoutReason, "timed out"),
         _ => null,
     };
 

@@ -32,10 +32,18 @@ public sealed class DestinationTests : IAsyncLifetime
         Assert.Equal("EUR", _feedSync.Held(sku, "de", "DE")!["productAttributes"]!["price"]!["currencyCode"]!.GetValue<string>());
         Assert.Equal(us, _feedSync.Held(sku, "en", "US")!.ToJsonString());
 
-        // The DE destination leaves the view: deleted there only.
+        // The DE destination leaves the view: deleted there only, its update budget with it.
+        Assert.Equal(1L, await BudgetRows("de", "DE"));
         var beforeDelete = _feedSync.RequestsFor(sku).Count;
         await _feedSync.Database.ExecuteAsync("DELETE FROM catalog.prices WHERE variant_id = @v AND market = 'DE'", ("v", variantId));
         await Wait.UntilAsync(() => _feedSync.Held(sku, "de", "DE") is null, Timeout, "the DE destination is deleted");
+        await Wait.UntilAsync(
+            () => _feedSync.Database.ScalarAsync<bool>(
+                "SELECT NOT EXISTS (SELECT FROM feedsync.last_pushed WHERE offer_id = @o AND content_language = 'de' AND feed_label = 'DE')", ("o", sku)),
+            Timeout,
+            "the DE delete is recorded");
+        Assert.Equal(0L, await BudgetRows("de", "DE"));
+        Assert.Equal(1L, await BudgetRows("en", "US"));
         var delete = Assert.Single(_feedSync.RequestsFor(sku).Skip(beforeDelete));
         Assert.Equal("DELETE", delete.Method);
         Assert.Equal(us, _feedSync.Held(sku, "en", "US")!.ToJsonString());
@@ -55,6 +63,8 @@ public sealed class DestinationTests : IAsyncLifetime
         Assert.Empty(_feedSync.Emulator.ContractViolations);
 
         static string Micros(decimal amount) => ((long)(amount * 1_000_000m)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Task<long> BudgetRows(string language, string label) => _feedSync.Database.ScalarAsync<long>(
+            "SELECT count(*) FROM feedsync.update_budget WHERE offer_id = @o AND content_language = @l AND feed_label = @f", ("o", sku), ("l", language), ("f", label));
         string? PriceMicros(string language, string label) => _feedSync.Held(sku, language, label)?["productAttributes"]?["price"]?["amountMicros"]?.GetValue<string>();
     }
 }
