@@ -71,6 +71,10 @@ try
                 ["FeedSync:MerchantCenter:AccountId"] = "1234567",
                 ["FeedSync:MerchantCenter:DataSourceId"] = "7654321",
                 ["FeedSync:Capture:SlotName"] = database,
+                // The host refuses an anonymous dashboard outside Development; nobody logs in during a benchmark.
+                ["FeedSync:Dashboard:Users:0:Name"] = "bench",
+                ["FeedSync:Dashboard:Users:0:PasswordHash"] = FeedSync.Dashboard.PasswordHashing.Hash(Guid.NewGuid().ToString("N")),
+                ["FeedSync:Dashboard:Users:0:Role"] = "viewer",
                 ["Serilog:MinimumLevel:Default"] = "Error",
                 ["Serilog:MinimumLevel:Override:FeedSync.Jobs.PushProcessor"] = "Error",
             },

@@ -30,10 +30,11 @@ internal static class PushCalls
                 continue;
             }
 
+            // The request as text for push_log: an insert's is the body just sent (cached), not a fresh copy of the tree.
             var request = decision.Action switch
             {
-                PushAction.Insert => decision.Input!.ToJson(),
-                PushAction.Patch => decision.Input!.ToJson(decision.MaskedAttributes),
+                PushAction.Insert => decision.Input!.ToCanonicalJson(),
+                PushAction.Patch => decision.Input!.ToJson(decision.MaskedAttributes).ToJsonString(ProductInput.JsonOptions),
                 _ => null,
             };
             outcomes.Add(new DestinationOutcome(key, decision, decision.Action, results[i], decision.Reason, request));
@@ -43,7 +44,7 @@ internal static class PushCalls
         {
             var inserts = await merchant.ExecuteAsync(missing.Select(m => MerchantCall.Insert(m.Decision.Input!)).ToList(), cancellationToken);
             outcomes.AddRange(missing.Select((m, i) => new DestinationOutcome(
-                m.ProductKey, m.Decision, PushAction.Insert, inserts[i], m.Decision.Reason + "; patch found no product, inserted", m.Decision.Input!.ToJson())));
+                m.ProductKey, m.Decision, PushAction.Insert, inserts[i], m.Decision.Reason + "; patch found no product, inserted", m.Decision.Input!.ToCanonicalJson())));
         }
 
         return outcomes;

@@ -6,7 +6,7 @@ using Npgsql;
 namespace FeedSync.Jobs;
 
 /// <summary>The result of one destination in a push: what was decided, what was actually called, and Google's answer.</summary>
-internal sealed record DestinationOutcome(string ProductKey, PushDecision Decision, PushAction CalledAction, MerchantResult Result, string Why, JsonObject? Request);
+internal sealed record DestinationOutcome(string ProductKey, PushDecision Decision, PushAction CalledAction, MerchantResult Result, string Why, string? Request);
 
 /// <summary>A product destination FeedSync will not send, with the reason shown to operators.</summary>
 internal sealed record LocalProblem(string ProductKey, ProductIdentity Identity, IReadOnlyList<string> Problems);
@@ -195,7 +195,7 @@ internal static class PushRecorder
             .Append(("statuses", outcomes.Select(o => o.Result.HttpStatus).ToArray()))
             .Append(("outcomes", outcomes.Select(o => o.Result.Kind.ToString()).ToArray()))
             .Append(("reasons", outcomes.Select(o => o.Result.IsSuccess ? "" : $"{o.Result.Reason}: {o.Result.Message}").ToArray()))
-            .Append(("requests", outcomes.Select(o => o.Request?.ToJsonString() ?? "null").ToArray()))));
+            .Append(("requests", outcomes.Select(o => o.Request ?? "null").ToArray()))));
 
         await using (batch)
         {

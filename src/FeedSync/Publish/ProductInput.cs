@@ -26,10 +26,15 @@ internal sealed record CustomAttribute(string Name, string Value);
 /// <summary>
 /// The Merchant API v1 <c>ProductInput</c> FeedSync sends. Attributes are held as JSON in the wire shape
 /// (camelCase names, micros as strings, enums upper-case) and always built in the same order, so the
-/// serialized form is canonical and its hash identifies the content.
+/// serialized form is canonical and its hash identifies the content. Treated as immutable once built: the
+/// canonical JSON and the hash are computed once, because one push step needs each of them several times
+/// (diff, call body, recording) for every product.
 /// </summary>
 internal sealed class ProductInput
 {
+    private string? _canonicalJson;
+    private byte[]? _contentHash;
+
     public ProductInput(ProductIdentity identity, JsonObject productAttributes, IReadOnlyList<CustomAttribute> customAttributes)
     {
         Identity = identity;
@@ -75,14 +80,17 @@ internal sealed class ProductInput
         return json;
     }
 
-    public string ToCanonicalJson() => ToJson().ToJsonString(JsonOptions);
+    public string ToCanonicalJson() => _canonicalJson ??= ToJson().ToJsonString(JsonOptions);
 
     /// <summary>SHA-256 of the canonical JSON: equal hashes mean Google would receive identical content.</summary>
     /// <remarks>
     /// Writes the same bytes as <see cref="ToCanonicalJson"/> straight into a buffer, without cloning the
-    /// attributes into a new tree: reconciliation hashes every product of the catalog.
+    /// attributes into a new tree: reconciliation hashes every product of the catalog. Callers must not change the
+    /// returned array (it is the cached hash).
     /// </remarks>
-    public byte[] ContentHash()
+    public byte[] ContentHash() => _contentHash ??= ComputeContentHash();
+
+    private byte[] ComputeContentHash()
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(2048);
         using (var writer = new Utf8JsonWriter(buffer))
