@@ -29,29 +29,19 @@ internal sealed partial class FeedView
     /// order, each with product_key, the identity columns, the sale and availability columns the view has, and its
     /// fingerprint. A key's rows may straddle the page end, as with <see cref="ReadPageAsync"/>.
     /// </summary>
-    public async Task<List<SourcedRow>> ReadSourcePageAsync(string? afterKey, int limit, CancellationToken cancellationToken)
+    public async Task<List<SourcedRow>> ReadSourcePageAsync(string? afterKey, int limit, CancellationToken cancellationToken) =>
+        await ReadSourcedPageAsync(await NarrowColumnsAsync(cancellationToken), afterKey, limit, cancellationToken);
+
+    /// <summary>One keyset page of whole rows, each with its fingerprint (the benchmark records a finished sync with it).</summary>
+    public Task<List<SourcedRow>> ReadSourcedPageAsync(string? afterKey, int limit, CancellationToken cancellationToken) =>
+        ReadSourcedPageAsync("v.*", afterKey, limit, cancellationToken);
+
+    private async Task<List<SourcedRow>> ReadSourcedPageAsync(string columns, string? afterKey, int limit, CancellationToken cancellationToken)
     {
         var keyType = await KeyTypeAsync(cancellationToken);
-        var columns = await NarrowColumnsAsync(cancellationToken);
         await using var command = databases.Catalog.CreateCommand(afterKey is null
             ? $"SELECT {SourceExpression}, {columns} FROM {_view.Quoted} v ORDER BY product_key LIMIT @limit"
             : $"SELECT {SourceExpression}, {columns} FROM {_view.Quoted} v WHERE product_key > CAST(@after AS {keyType}) ORDER BY product_key LIMIT @limit");
-        if (afterKey is not null)
-        {
-            command.Parameters.AddWithValue("after", afterKey);
-        }
-
-        command.Parameters.AddWithValue("limit", limit);
-        return await ReadSourcedAsync(command, limit, cancellationToken);
-    }
-
-    /// <summary>One keyset page of whole rows, each with its fingerprint (the benchmark records a finished sync with it).</summary>
-    public async Task<List<SourcedRow>> ReadSourcedPageAsync(string? afterKey, int limit, CancellationToken cancellationToken)
-    {
-        var keyType = await KeyTypeAsync(cancellationToken);
-        await using var command = databases.Catalog.CreateCommand(afterKey is null
-            ? $"SELECT {SourceExpression}, v.* FROM {_view.Quoted} v ORDER BY product_key LIMIT @limit"
-            : $"SELECT {SourceExpression}, v.* FROM {_view.Quoted} v WHERE product_key > CAST(@after AS {keyType}) ORDER BY product_key LIMIT @limit");
         if (afterKey is not null)
         {
             command.Parameters.AddWithValue("after", afterKey);
