@@ -11,6 +11,7 @@ using Npgsql;
 //                                                        (--cold: also the first run after the upgrade, before any check is stored)
 //   transport [--updates N] [--latency-ms L] [--concurrency C] [--batch-size B]   batch vs concurrent pushes (no PostgreSQL)
 //   dashboard [--products N] [--problems M]               dashboard page render times over seeded state
+// FEEDSYNC_BENCH_STEPLOG=Information prints every push step (products claimed, calls, elapsed) for end-to-end runs.
 if (args.Length > 0 && args[0] == "transport")
 {
     await FeedSync.Benchmarks.TransportBenchmark.RunAsync(args);
@@ -76,7 +77,7 @@ try
                 ["FeedSync:Dashboard:Users:0:PasswordHash"] = FeedSync.Dashboard.PasswordHashing.Hash(Guid.NewGuid().ToString("N")),
                 ["FeedSync:Dashboard:Users:0:Role"] = "viewer",
                 ["Serilog:MinimumLevel:Default"] = "Error",
-                ["Serilog:MinimumLevel:Override:FeedSync.Jobs.PushProcessor"] = "Error",
+                ["Serilog:MinimumLevel:Override:FeedSync.Jobs.PushProcessor"] = Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_STEPLOG") ?? "Error",
             },
         },
         new BenchSettings(products, rate, TimeSpan.FromSeconds(duration), IntArg("--connections", 16)),

@@ -103,4 +103,32 @@ public sealed class WriteLeaseTests : IAsyncLifetime
         Task SetPriceAsync(decimal amount) =>
             _feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = @a WHERE variant_id = @v AND market = 'US'", ("a", amount), ("v", variantId));
     }
+
+    [Fact]
+    public async Task ARecordThatLosesADeadlockRace_IsRecordedAgain_SoTheAnsweredWriteEndsItsLeaseWithoutASecondCall()
+    {
+        var (_, variantId, sku) = (await PickUnpromotedAsync(_feedSync, 1))[0];
+        var key = variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var before = _feedSync.RequestsFor(sku).Count;
+
+        // The next audit insert fails as PostgreSQL fails the loser of a deadlock (a sequence is not rolled back, so only once).
+        await _feedSync.Database.ExecuteAsync("""
+            CREATE SEQUENCE public.deadlock_once;
+            CREATE FUNCTION public.deadlock_once() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF nextval('public.deadlock_once') = 1 THEN RAISE EXCEPTION 'simulated deadlock' USING ERRCODE = 'deadlock_detected'; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER deadlock_once BEFORE INSERT ON feedsync.push_log FOR EACH STATEMENT EXECUTE FUNCTION public.deadlock_once();
+            """);
+        var price = await _feedSync.Database.ScalarAsync<decimal>("SELECT amount FROM catalog.prices WHERE variant_id = @v AND market = 'US'", ("v", variantId));
+        await _feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = @a WHERE variant_id = @v AND market = 'US'", ("a", price + 1m), ("v", variantId));
+
+        await _feedSync.WaitUntilInStepAsync(Timeout);
+
+        Assert.Equal(2L, await _feedSync.Database.ScalarAsync<long>("SELECT last_value FROM public.deadlock_once"));
+        Assert.Single(_feedSync.RequestsFor(sku).Skip(before));
+        Assert.True(await _feedSync.Database.ScalarAsync<bool>(
+            "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)));
+    }
 }

@@ -88,6 +88,14 @@ internal sealed class PendingQueue(Databases databases, IOptions<PushOptions> op
         var retry = releases.Where(r => r.RetryAfter is not null).ToList();
         var batch = new NpgsqlBatch(connection, transaction);
 
+        // Capture upserts pending rows in key order; taking these rows' locks in the same order first means the
+        // two can wait on each other but never deadlock (a deadlock here would fail a step whose calls were made).
+        var lockInKeyOrder = new NpgsqlBatchCommand("""
+            SELECT 1 FROM feedsync.pending WHERE product_key = ANY(@keys) ORDER BY product_key FOR UPDATE
+            """);
+        lockInKeyOrder.Parameters.AddWithValue("keys", releases.Select(r => r.Claim.ProductKey).ToArray());
+        batch.BatchCommands.Add(lockInKeyOrder);
+
         var delete = new NpgsqlBatchCommand("""
             DELETE FROM feedsync.pending p USING unnest(@keys::text[], @gens::bigint[]) AS r(k, gen)
             WHERE p.product_key = r.k AND p.dirty_gen = r.gen

@@ -5,6 +5,7 @@ using FeedSync.Freshness;
 using FeedSync.Hosting;
 using FeedSync.Publish;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace FeedSync.Jobs;
 
@@ -27,6 +28,8 @@ internal sealed partial class PushProcessor(
     FeedSyncMetrics metrics,
     ILogger<PushProcessor> logger)
 {
+    private const int MaxRecordAttempts = 3;
+
     public async Task<PushStepResult> PushOnceAsync(CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
@@ -75,12 +78,24 @@ internal sealed partial class PushProcessor(
             var releases = claims.Select(c => waiting.TryGetValue(c.ProductKey, out var left) ? WriteLease.Wait(c, left) : ReleaseFor(c, outcomes)).ToList();
             healthy.AddRange(outcomes.Where(o => o.Result.IsSuccess && o.CalledAction != PushAction.Delete).Select(o => (o.ProductKey, o.Decision.Identity)));
 
-            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            for (var attempt = 1; ; attempt++)
             {
-                await PushRecorder.RecordAsync(connection, transaction, outcomes, localProblems, healthy, cancellationToken, restore);
-                await freshness.RecordAsync(connection, transaction, freshnessPlan, outcomes, cancellationToken);
-                await queue.ReleaseAsync(releases, connection, transaction, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
+                try
+                {
+                    await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                    await PushRecorder.RecordAsync(connection, transaction, outcomes, localProblems, healthy, cancellationToken, restore);
+                    await freshness.RecordAsync(connection, transaction, freshnessPlan, outcomes, cancellationToken);
+                    await queue.ReleaseAsync(releases, connection, transaction, cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
+                    break;
+                }
+                catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && attempt < MaxRecordAttempts)
+                {
+                    // Google has answered: the answers must be recorded. The transaction lost a race with another
+                    // writer and was rolled back whole, so running it again is safe; giving up would leave the
+                    // products in doubt until their write lease runs out.
+                    LogRecordRetried(attempt, ex.SqlState);
+                }
             }
 
             metrics.RecordPushes(outcomes);
@@ -174,6 +189,9 @@ internal sealed partial class PushProcessor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Push step: {Claimed} products claimed, {Calls} calls, {Unchanged} unchanged, {Rejected} rejected, {RetryLater} to retry, {ElapsedMs} ms")]
     private partial void LogStep(int claimed, int calls, int unchanged, int rejected, int retryLater, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording a push step lost a race with another writer ({SqlState}, attempt {Attempt}); recording again")]
+    private partial void LogRecordRetried(int attempt, string sqlState);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Product {ProductKey} ({Product}) rejected locally: {Problems}")]
     private partial void LogRejected(string productKey, string product, string problems);
