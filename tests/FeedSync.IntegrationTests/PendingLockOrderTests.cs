@@ -38,12 +38,7 @@ public sealed class PendingLockOrderTests
         await queue.MarkDirtyAsync(["a"], capture, captureTransaction, CancellationToken.None);
 
         var releases = claims.OrderByDescending(c => c.ProductKey, StringComparer.Ordinal).Select(c => new Release(c, Called: true, null, null)).ToList();
-        var release = Task.Run(async () =>
-        {
-            await using var transaction = await pusher.BeginTransactionAsync();
-            await queue.ReleaseAsync(releases, pusher, transaction, CancellationToken.None);
-            await transaction.CommitAsync();
-        });
+        var release = Task.Run(() => queue.ReleaseAsync(releases, pusher, CancellationToken.None));
         await Wait.UntilAsync(
             () => feedSync.Database.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = @pid AND wait_event_type = 'Lock')", ("pid", pusherPid)),
             TimeSpan.FromSeconds(30),

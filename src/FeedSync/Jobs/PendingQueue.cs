@@ -78,15 +78,16 @@ internal sealed class PendingQueue(Databases databases, IOptions<PushOptions> op
     }
 
     /// <summary>
-    /// Releases claimed keys inside the caller's transaction (the one that records the push results):
-    /// a key is deleted only if no newer change arrived; a newer change stays pending behind the coalescing
-    /// window; a failed key is retried after an exponential backoff.
+    /// Releases claimed keys in one short transaction, after the push results are recorded: a key is deleted
+    /// only if no newer change arrived; a newer change stays pending behind the coalescing window; a failed key
+    /// is retried after an exponential backoff.
     /// </summary>
-    public async Task ReleaseAsync(IReadOnlyList<Release> releases, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    public async Task ReleaseAsync(IReadOnlyList<Release> releases, NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         var done = releases.Where(r => r.RetryAfter is null).ToList();
         var retry = releases.Where(r => r.RetryAfter is not null).ToList();
-        var batch = new NpgsqlBatch(connection, transaction);
+        // One batch runs as one implicit transaction.
+        var batch = new NpgsqlBatch(connection);
 
         // Capture upserts pending rows in key order; taking these rows' locks in the same order first means the
         // two can wait on each other but never deadlock (a deadlock here would fail a step whose calls were made).

@@ -14,8 +14,8 @@ internal readonly record struct PushStepResult(int Claimed, int Calls, int Uncha
 
 /// <summary>
 /// One push step: claim due product keys, re-read them from the feed view, build and validate each destination,
-/// diff against what Google holds, make only the calls that matter, then record the results and release the
-/// claims in one transaction. The latest catalog state always wins; event order never matters.
+/// diff against what Google holds, make only the calls that matter, record the results in one transaction, then
+/// release the claims. The latest catalog state always wins; event order never matters.
 /// </summary>
 internal sealed partial class PushProcessor(
     Databases databases,
@@ -43,10 +43,12 @@ internal sealed partial class PushProcessor(
                 return default;
             }
 
+            var claimedAt = stopwatch.ElapsedMilliseconds;
             var keys = claims.Select(c => c.ProductKey).ToList();
             var rows = await feedView.ReadAsync(keys, cancellationToken);
             var lastPushed = await PushRecorder.LoadAsync(connection, keys, cancellationToken);
 
+            var readAt = stopwatch.ElapsedMilliseconds;
             var decisions = new List<(string ProductKey, PushDecision Decision)>();
             var localProblems = new List<LocalProblem>();
             var healthy = new List<(string, ProductIdentity)>();
@@ -68,7 +70,9 @@ internal sealed partial class PushProcessor(
             // From here Google may receive the calls, and a failure or cancellation may leave one unanswered yet
             // applied later: only the recorded answers (or the lease running out) end the lease.
             leased = [];
+            var plannedAt = stopwatch.ElapsedMilliseconds;
             var outcomes = await WriteLease.CallAsync(merchant, calls, pushOptions.Value.WriteLease, cancellationToken);
+            var calledAt = stopwatch.ElapsedMilliseconds;
             var previous = lastPushed.Values.SelectMany(l => l).ToDictionary(l => l.Identity);
             var restore = outcomes
                 .Where(o => NotApplied(o.Result.Kind) && previous.ContainsKey(o.Decision.Identity))
@@ -85,7 +89,6 @@ internal sealed partial class PushProcessor(
                     await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                     await PushRecorder.RecordAsync(connection, transaction, outcomes, localProblems, healthy, cancellationToken, restore);
                     await freshness.RecordAsync(connection, transaction, freshnessPlan, outcomes, cancellationToken);
-                    await queue.ReleaseAsync(releases, connection, transaction, cancellationToken);
                     await transaction.CommitAsync(cancellationToken);
                     break;
                 }
@@ -98,6 +101,11 @@ internal sealed partial class PushProcessor(
                 }
             }
 
+            // The release is its own short transaction: capture upserts the same pending rows and would otherwise
+            // wait for the whole record transaction. Dying between the two only leaves the keys pending: the next
+            // push re-reads them, finds them recorded as pushed and makes no call.
+            await queue.ReleaseAsync(releases, connection, cancellationToken);
+
             metrics.RecordPushes(outcomes);
 
             var result = new PushStepResult(
@@ -106,7 +114,8 @@ internal sealed partial class PushProcessor(
                 decisions.Count(d => d.Decision.Action == PushAction.None),
                 localProblems.Count + outcomes.Count(o => o.Result.Kind == ResultKind.DataError),
                 releases.Count(r => r.RetryAfter is not null));
-            LogStep(result.Claimed, result.Calls, result.Unchanged, result.Rejected, result.RetryLater, stopwatch.ElapsedMilliseconds);
+            var elapsed = stopwatch.ElapsedMilliseconds;
+            LogStep(result.Claimed, result.Calls, result.Unchanged, result.Rejected, result.RetryLater, elapsed, claimedAt, readAt - claimedAt, plannedAt - readAt, calledAt - plannedAt, elapsed - calledAt);
             foreach (var configurationError in outcomes.Where(o => o.Result.Kind == ResultKind.ConfigurationError).Take(1))
             {
                 LogConfigurationError(configurationError.Result.HttpStatus, configurationError.Result.Reason, configurationError.Result.Message);
@@ -187,8 +196,8 @@ internal sealed partial class PushProcessor(
         return new Release(claim, Called: true, queue.BackoffFor(claim.Attempts, hint), failed[0].Result.ToString());
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Push step: {Claimed} products claimed, {Calls} calls, {Unchanged} unchanged, {Rejected} rejected, {RetryLater} to retry, {ElapsedMs} ms")]
-    private partial void LogStep(int claimed, int calls, int unchanged, int rejected, int retryLater, long elapsedMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Push step: {Claimed} products claimed, {Calls} calls, {Unchanged} unchanged, {Rejected} rejected, {RetryLater} to retry, {ElapsedMs} ms (claim {ClaimMs}, read {ReadMs}, plan {PlanMs}, calls {CallsMs}, record {RecordMs})")]
+    private partial void LogStep(int claimed, int calls, int unchanged, int rejected, int retryLater, long elapsedMs, long claimMs, long readMs, long planMs, long callsMs, long recordMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recording a push step lost a race with another writer ({SqlState}, attempt {Attempt}); recording again")]
     private partial void LogRecordRetried(int attempt, string sqlState);

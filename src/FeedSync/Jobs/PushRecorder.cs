@@ -13,7 +13,7 @@ internal sealed record LocalProblem(string ProductKey, ProductIdentity Identity,
 
 /// <summary>
 /// Reads and writes what FeedSync knows Google holds (<c>last_pushed</c>), the problems per product and the
-/// audit log. Everything a push learns is written in one transaction together with the release of its claims.
+/// audit log. Everything a push learns is written in one transaction, before its claims are released.
 /// </summary>
 internal static class PushRecorder
 {
@@ -109,21 +109,29 @@ internal static class PushRecorder
     {
         var batch = new NpgsqlBatch(connection, transaction);
 
-        // This push holds its claims: the lease of each call Google answered ends; an unanswered call's runs out (see WriteLease).
-        batch.BatchCommands.Add(EndLeaseCommand(outcomes.Where(o => WriteLease.IsOver(o.Result)).Select(o => (o.ProductKey, o.Decision.Identity))));
-        if (restore is { Count: > 0 })
+        // Statements with nothing to write are left out: each still costs PostgreSQL a parse, plan and execute.
+        void Add(int rows, Func<NpgsqlBatchCommand> command)
         {
-            batch.BatchCommands.Add(RestoreCommand(restore));
+            if (rows > 0)
+            {
+                batch.BatchCommands.Add(command());
+            }
         }
 
+        // This push holds its claims: the lease of each call Google answered ends; an unanswered call's runs out (see
+        // WriteLease). A successful write ends its lease in the statement that records it.
+        var leaseOver = outcomes.Where(o => WriteLease.IsOver(o.Result) && !o.Result.IsSuccess).Select(o => (o.ProductKey, o.Decision.Identity)).ToList();
+        Add(leaseOver.Count, () => EndLeaseCommand(leaseOver));
+        Add(restore?.Count ?? 0, () => RestoreCommand(restore!));
+
         var inserted = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Insert).ToList();
-        batch.BatchCommands.Add(Command("""
+        Add(inserted.Count, () => Command("""
             INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at)
             SELECT o, l, f, k, h, p::jsonb, now(), now()
             FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, k, h, p)
             ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
                SET product_key = excluded.product_key, content_hash = excluded.content_hash, payload = excluded.payload,
-                   pushed_at = excluded.pushed_at, last_insert_at = excluded.last_insert_at,
+                   pushed_at = excluded.pushed_at, last_insert_at = excluded.last_insert_at, lease_until = NULL,
                    force_reason = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.force_reason END,
                    forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
             """, Identities(inserted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true)
@@ -132,8 +140,8 @@ internal static class PushRecorder
 
         // A patch leaves the 30-day expiry clock (last_insert_at) alone; only a full insert refreshes it.
         var patched = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Patch).ToList();
-        batch.BatchCommands.Add(Command("""
-            UPDATE feedsync.last_pushed lp SET content_hash = r.h, payload = r.p::jsonb, pushed_at = now(),
+        Add(patched.Count, () => Command("""
+            UPDATE feedsync.last_pushed lp SET content_hash = r.h, payload = r.p::jsonb, pushed_at = now(), lease_until = NULL,
                    force_reason = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.force_reason END,
                    forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
             FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, h, p)
@@ -144,11 +152,11 @@ internal static class PushRecorder
 
         // A delete that Google answers 404 is also done: the product is gone either way, and so is its update budget.
         var deleted = outcomes.Where(o => o.CalledAction == PushAction.Delete && (o.Result.IsSuccess || o.Result.Kind == ResultKind.NotFound)).ToList();
-        batch.BatchCommands.Add(Command("""
+        Add(deleted.Count, () => Command("""
             DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
             """, Identities(deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
-        batch.BatchCommands.Add(Command("""
+        Add(deleted.Count, () => Command("""
             DELETE FROM feedsync.update_budget b USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
             WHERE b.offer_id = r.o AND b.content_language = r.l AND b.feed_label = r.f
             """, Identities(deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
@@ -156,14 +164,14 @@ internal static class PushRecorder
         // Google refused a first insert: it holds nothing, so the marker row can go (unless an earlier write is in doubt).
         var hadRow = restore?.Select(r => r.Identity).ToHashSet() ?? [];
         var refused = outcomes.Where(o => o.CalledAction == PushAction.Insert && o.Result.Kind == ResultKind.DataError && !hadRow.Contains(o.Decision.Identity)).ToList();
-        batch.BatchCommands.Add(Command("""
+        Add(refused.Count, () => Command("""
             DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.payload = '{}'::jsonb AND lp.force_reason = 'in_doubt'
             """, Identities(refused.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
 
         // Problems that no longer apply: the destination is now valid and in step, or it is gone.
         var cleared = healthy.Concat(deleted.Select(o => (o.ProductKey, o.Decision.Identity))).ToList();
-        batch.BatchCommands.Add(Command("""
+        Add(cleared.Count, () => Command("""
             DELETE FROM feedsync.product_problems pp USING unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[]) AS r(k, o, l, f)
             WHERE pp.product_key = r.k AND pp.offer_id = r.o AND pp.content_language = r.l AND pp.feed_label = r.f
             """, Identities(cleared, withKeys: true)));
@@ -172,7 +180,7 @@ internal static class PushRecorder
             .Concat(outcomes.Where(o => o.Result.Kind == ResultKind.DataError)
                 .Select(o => (o.ProductKey, o.Decision.Identity, Source: "google", Reason: o.Result.Reason ?? "INVALID_ARGUMENT", Detail: o.Result.Message ?? "")))
             .ToList();
-        batch.BatchCommands.Add(Command("""
+        Add(problems.Count, () => Command("""
             INSERT INTO feedsync.product_problems AS pp (product_key, offer_id, content_language, feed_label, source, reason, detail, occurred_at)
             SELECT k, o, l, f, s, r, d, now()
             FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[], @sources::text[], @reasons::text[], @details::text[]) AS x(k, o, l, f, s, r, d)
@@ -183,7 +191,7 @@ internal static class PushRecorder
             .Append(("reasons", problems.Select(p => p.Reason).ToArray()))
             .Append(("details", problems.Select(p => p.Detail).ToArray()))));
 
-        batch.BatchCommands.Add(Command("""
+        Add(outcomes.Count, () => Command("""
             INSERT INTO feedsync.push_log (product_key, offer_id, content_language, feed_label, action, update_mask, why, http_status, outcome, reason, request)
             SELECT k, o, l, f, a, nullif(m, ''), w, s, oc, nullif(r, ''), rq::jsonb
             FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[], @actions::text[], @masks::text[], @whys::text[],
@@ -199,7 +207,10 @@ internal static class PushRecorder
 
         await using (batch)
         {
-            await batch.ExecuteNonQueryAsync(cancellationToken);
+            if (batch.BatchCommands.Count > 0)
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
         }
     }
 
