@@ -14,20 +14,16 @@ internal static class BoundaryStore
     public static string Name(BoundaryKind kind) => kind.ToString().ToLowerInvariant();
 
     /// <summary>Replaces the view-learned boundaries of <paramref name="productKeys"/> with <paramref name="boundaries"/>.</summary>
-    public static async Task ReplaceLearnedAsync(
-        NpgsqlConnection connection,
-        NpgsqlTransaction? transaction,
-        IReadOnlyCollection<string> productKeys,
-        IReadOnlyCollection<Boundary> boundaries,
-        CancellationToken cancellationToken)
+    public static IEnumerable<NpgsqlBatchCommand> ReplaceLearnedCommands(IReadOnlyCollection<string> productKeys, IReadOnlyCollection<Boundary> boundaries)
     {
-        await using var batch = new NpgsqlBatch(connection, transaction);
         var delete = new NpgsqlBatchCommand("DELETE FROM feedsync.boundaries WHERE product_key = ANY(@keys) AND kind = ANY(@kinds)");
         delete.Parameters.AddWithValue("keys", productKeys.ToArray());
         delete.Parameters.AddWithValue("kinds", LearnedKinds);
-        batch.BatchCommands.Add(delete);
-        batch.BatchCommands.Add(Insert(boundaries));
-        await batch.ExecuteNonQueryAsync(cancellationToken);
+        yield return delete;
+        if (boundaries.Count > 0)
+        {
+            yield return Insert(boundaries);
+        }
     }
 
     /// <summary>Adds boundaries; one already stored for the same product and instant is kept (one evaluation covers both).</summary>

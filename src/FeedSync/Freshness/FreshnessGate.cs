@@ -86,10 +86,10 @@ internal sealed class FreshnessGate(BoundaryScheduler scheduler, IOptions<Freshn
         return plan;
     }
 
-    /// <summary>Stores learned boundaries, deferrals and budget use, in the push step's transaction.</summary>
-    public async Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, FreshnessPlan plan, IReadOnlyCollection<DestinationOutcome> outcomes, CancellationToken cancellationToken)
+    /// <summary>The statements that store learned boundaries, deferrals and budget use, run in the push step's record batch.</summary>
+    public static List<NpgsqlBatchCommand> RecordCommands(FreshnessPlan plan, IReadOnlyCollection<DestinationOutcome> outcomes)
     {
-        await BoundaryStore.ReplaceLearnedAsync(connection, transaction, plan.ProductKeys, plan.Boundaries, cancellationToken);
+        var commands = BoundaryStore.ReplaceLearnedCommands(plan.ProductKeys, plan.Boundaries).ToList();
 
         // A deleted destination no longer exists at Google: nothing to budget.
         var pushed = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction != PushAction.Delete).Select(o => (o.ProductKey, o.Decision.Identity)).Distinct().ToList();
@@ -97,24 +97,34 @@ internal sealed class FreshnessGate(BoundaryScheduler scheduler, IOptions<Freshn
         var critical = pushed.Where(p => !plan.Cosmetic.Contains(p.Identity) && !plan.Deferred.ContainsKey(p.Identity)).ToList();
         var deferred = plan.Deferred.ToList();
 
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        batch.BatchCommands.Add(BudgetCommand("""
-            INSERT INTO feedsync.update_budget AS b (product_key, offer_id, content_language, feed_label, cosmetic_pushes)
-            SELECT k, o, l, f, ARRAY[@now::timestamptz] FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[]) AS r(k, o, l, f)
-            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
-               SET product_key = excluded.product_key,
-                   cosmetic_pushes = ARRAY(SELECT t FROM unnest(b.cosmetic_pushes) AS t WHERE t > @now - interval '1 day' ORDER BY t) || @now::timestamptz,
-                   deferred_since = NULL, deferred_until = NULL, deferred_changes = NULL
-            """, cosmetic, plan.Now));
+        if (cosmetic.Count > 0)
+        {
+            commands.Add(BudgetCommand("""
+                INSERT INTO feedsync.update_budget AS b (product_key, offer_id, content_language, feed_label, cosmetic_pushes)
+                SELECT k, o, l, f, ARRAY[@now::timestamptz] FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[]) AS r(k, o, l, f)
+                ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
+                   SET product_key = excluded.product_key,
+                       cosmetic_pushes = ARRAY(SELECT t FROM unnest(b.cosmetic_pushes) AS t WHERE t > @now - interval '1 day' ORDER BY t) || @now::timestamptz,
+                       deferred_since = NULL, deferred_until = NULL, deferred_changes = NULL
+                """, cosmetic, plan.Now));
+        }
 
         // A critical push sends the full current content, so whatever cosmetic change was waiting went along.
-        batch.BatchCommands.Add(BudgetCommand("""
-            INSERT INTO feedsync.update_budget AS b (product_key, offer_id, content_language, feed_label, critical_pushes, last_critical_at)
-            SELECT k, o, l, f, 1, @now FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[]) AS r(k, o, l, f)
-            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
-               SET product_key = excluded.product_key, critical_pushes = b.critical_pushes + 1, last_critical_at = @now,
-                   deferred_since = NULL, deferred_until = NULL, deferred_changes = NULL
-            """, critical, plan.Now));
+        if (critical.Count > 0)
+        {
+            commands.Add(BudgetCommand("""
+                INSERT INTO feedsync.update_budget AS b (product_key, offer_id, content_language, feed_label, critical_pushes, last_critical_at)
+                SELECT k, o, l, f, 1, @now FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[]) AS r(k, o, l, f)
+                ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
+                   SET product_key = excluded.product_key, critical_pushes = b.critical_pushes + 1, last_critical_at = @now,
+                       deferred_since = NULL, deferred_until = NULL, deferred_changes = NULL
+                """, critical, plan.Now));
+        }
+
+        if (deferred.Count == 0)
+        {
+            return commands;
+        }
 
         var deferCommand = BudgetCommand("""
             INSERT INTO feedsync.update_budget AS b (product_key, offer_id, content_language, feed_label, deferred_since, deferred_until, deferred_changes)
@@ -126,9 +136,13 @@ internal sealed class FreshnessGate(BoundaryScheduler scheduler, IOptions<Freshn
             """, deferred.Select(d => (d.Value.ProductKey, d.Key)).ToList(), plan.Now);
         deferCommand.Parameters.AddWithValue("untils", deferred.Select(d => d.Value.Until).ToArray());
         deferCommand.Parameters.AddWithValue("changes", deferred.Select(d => d.Value.Changes).ToArray());
-        batch.BatchCommands.Add(deferCommand);
+        commands.Add(deferCommand);
+        return commands;
+    }
 
-        await batch.ExecuteNonQueryAsync(cancellationToken);
+    /// <summary>After the record committed: the boundary scheduler learns of new boundaries at once.</summary>
+    public void Recorded(FreshnessPlan plan)
+    {
         if (plan.Boundaries.Count > 0)
         {
             scheduler.Signal();

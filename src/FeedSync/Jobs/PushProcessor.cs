@@ -82,24 +82,11 @@ internal sealed partial class PushProcessor(
             var releases = claims.Select(c => waiting.TryGetValue(c.ProductKey, out var left) ? WriteLease.Wait(c, left) : ReleaseFor(c, outcomes)).ToList();
             healthy.AddRange(outcomes.Where(o => o.Result.IsSuccess && o.CalledAction != PushAction.Delete).Select(o => (o.ProductKey, o.Decision.Identity)));
 
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                    await PushRecorder.RecordAsync(connection, transaction, outcomes, localProblems, healthy, cancellationToken, restore);
-                    await freshness.RecordAsync(connection, transaction, freshnessPlan, outcomes, cancellationToken);
-                    await transaction.CommitAsync(cancellationToken);
-                    break;
-                }
-                catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && attempt < MaxRecordAttempts)
-                {
-                    // Google has answered: the answers must be recorded. The transaction lost a race with another
-                    // writer and was rolled back whole, so running it again is safe; giving up would leave the
-                    // products in doubt until their write lease runs out.
-                    LogRecordRetried(attempt, ex.SqlState);
-                }
-            }
+            await RecordAsync(
+                connection,
+                () => PushRecorder.RecordCommands(outcomes, localProblems, healthy, restore).Concat(FreshnessGate.RecordCommands(freshnessPlan, outcomes)),
+                cancellationToken);
+            freshness.Recorded(freshnessPlan);
 
             // The release is its own short transaction: capture upserts the same pending rows and would otherwise
             // wait for the whole record transaction. Dying between the two only leaves the keys pending: the next
@@ -131,6 +118,39 @@ internal sealed partial class PushProcessor(
                 // can be writing these products, so the lease just taken can end now.
                 await PushRecorder.EndLeaseAsync(connection, leased, CancellationToken.None);
                 await PendingQueue.UnlockAllAsync(connection, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the record statements as one batch: one round trip and one implicit transaction, so all of it is stored
+    /// or none of it.
+    /// </summary>
+    private async Task RecordAsync(NpgsqlConnection connection, Func<IEnumerable<NpgsqlBatchCommand>> commands, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var batch = new NpgsqlBatch(connection);
+                foreach (var command in commands())
+                {
+                    batch.BatchCommands.Add(command);
+                }
+
+                if (batch.BatchCommands.Count > 0)
+                {
+                    await batch.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && attempt < MaxRecordAttempts)
+            {
+                // Google has answered: the answers must be recorded. The batch lost a race with another writer and
+                // was rolled back whole, so running it again is safe; giving up would leave the products in doubt
+                // until their write lease runs out.
+                LogRecordRetried(attempt, ex.SqlState);
             }
         }
     }

@@ -13,7 +13,7 @@ internal sealed record LocalProblem(string ProductKey, ProductIdentity Identity,
 
 /// <summary>
 /// Reads and writes what FeedSync knows Google holds (<c>last_pushed</c>), the problems per product and the
-/// audit log. Everything a push learns is written in one transaction, before its claims are released.
+/// audit log. Everything a push learns is written in one batch (one transaction), before its claims are released.
 /// </summary>
 internal static class PushRecorder
 {
@@ -98,23 +98,21 @@ internal static class PushRecorder
             .Append(("forcedAts", list.Select(l => l.ForcedAt ?? DateTimeOffset.UnixEpoch).ToArray())));
     }
 
-    public static async Task RecordAsync(
-        NpgsqlConnection connection,
-        NpgsqlTransaction transaction,
+    /// <summary>The statements that record a push step's answers and problems, for the step's one record batch.</summary>
+    public static List<NpgsqlBatchCommand> RecordCommands(
         IReadOnlyCollection<DestinationOutcome> outcomes,
         IReadOnlyCollection<LocalProblem> localProblems,
         IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> healthy,
-        CancellationToken cancellationToken,
         IReadOnlyCollection<LastPushed>? restore = null)
     {
-        var batch = new NpgsqlBatch(connection, transaction);
+        var commands = new List<NpgsqlBatchCommand>();
 
         // Statements with nothing to write are left out: each still costs PostgreSQL a parse, plan and execute.
         void Add(int rows, Func<NpgsqlBatchCommand> command)
         {
             if (rows > 0)
             {
-                batch.BatchCommands.Add(command());
+                commands.Add(command());
             }
         }
 
@@ -205,13 +203,7 @@ internal static class PushRecorder
             .Append(("reasons", outcomes.Select(o => o.Result.IsSuccess ? "" : $"{o.Result.Reason}: {o.Result.Message}").ToArray()))
             .Append(("requests", outcomes.Select(o => o.Request ?? "null").ToArray()))));
 
-        await using (batch)
-        {
-            if (batch.BatchCommands.Count > 0)
-            {
-                await batch.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
+        return commands;
     }
 
     /// <summary>Ends the write lease of destinations whose calls are over while this pusher still holds their claims.</summary>
