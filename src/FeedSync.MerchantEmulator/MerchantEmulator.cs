@@ -71,6 +71,16 @@ public sealed partial class MerchantEmulator : IDisposable
     /// <summary>Snapshot of every API request received (admin calls excluded).</summary>
     public IReadOnlyList<RecordedRequest> Requests => _journal.Requests();
 
+    /// <summary>
+    /// Whether <see cref="Requests"/> keeps every request (the default, for tests). Benchmarks turn it off: counts
+    /// and contract violations are still kept, but not the bodies, which would grow to gigabytes.
+    /// </summary>
+    public bool KeepRequests
+    {
+        get => _journal.KeepRequests;
+        set => _journal.KeepRequests = value;
+    }
+
     /// <summary>Number of API requests received (admin calls excluded).</summary>
     public int CallCount => _journal.Calls;
 

@@ -7,12 +7,21 @@ internal sealed class RequestJournal
     private readonly List<RecordedRequest> _requests = [];
     private readonly List<string> _violations = [];
     private readonly Dictionary<string, int> _byMethod = new(StringComparer.Ordinal);
+    private int _calls;
+
+    /// <summary>Off: count calls but keep no request (a long benchmark would otherwise hold every body it sent).</summary>
+    public bool KeepRequests { get; set; } = true;
 
     public void Record(RecordedRequest request, string method, IEnumerable<string> violations)
     {
         lock (_gate)
         {
-            _requests.Add(request);
+            _calls++;
+            if (KeepRequests)
+            {
+                _requests.Add(request);
+            }
+
             _violations.AddRange(violations);
             _byMethod[method] = _byMethod.GetValueOrDefault(method) + 1;
         }
@@ -24,7 +33,7 @@ internal sealed class RequestJournal
         {
             lock (_gate)
             {
-                return _requests.Count;
+                return _calls;
             }
         }
     }
@@ -58,6 +67,7 @@ internal sealed class RequestJournal
         lock (_gate)
         {
             _requests.Clear();
+            _calls = 0;
             _violations.Clear();
             _byMethod.Clear();
         }

@@ -50,6 +50,7 @@ if (args.FirstOrDefault() == "dashboard")
 }
 
 using var emulator = MerchantEmulator.Start();
+emulator.KeepRequests = false;
 try
 {
     if (args.FirstOrDefault() == "reconcile")

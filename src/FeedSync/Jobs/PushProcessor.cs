@@ -45,8 +45,12 @@ internal sealed partial class PushProcessor(
 
             var claimedAt = stopwatch.ElapsedMilliseconds;
             var keys = claims.Select(c => c.ProductKey).ToList();
-            var rows = await feedView.ReadAsync(keys, cancellationToken);
-            var lastPushed = await PushRecorder.LoadAsync(connection, keys, cancellationToken);
+
+            // The feed view lives in the catalog database, on its own connection: both reads run at once.
+            var reading = feedView.ReadAsync(keys, cancellationToken);
+            var loading = PushRecorder.LoadAsync(connection, keys, cancellationToken);
+            await Task.WhenAll(reading, loading);
+            var (rows, lastPushed) = (await reading, await loading);
 
             var readAt = stopwatch.ElapsedMilliseconds;
             var decisions = new List<(string ProductKey, PushDecision Decision)>();

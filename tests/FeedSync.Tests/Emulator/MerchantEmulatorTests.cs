@@ -29,6 +29,19 @@ public sealed class MerchantEmulatorTests
     }
 
     [Fact]
+    public async Task KeepRequestsOff_CountsCallsAndStoresProducts_ButKeepsNoRequest()
+    {
+        using var c = new EmulatorClient();
+        c.Emulator.KeepRequests = false;
+
+        await c.Insert(EmulatorClient.Product("SKU12345"));
+
+        Assert.Equal(1, c.Emulator.CallCount);
+        Assert.Empty(c.Emulator.Requests);
+        Assert.True(c.Emulator.Products.ContainsKey(ProductKey));
+    }
+
+    [Fact]
     public async Task Insert_ExistingProduct_ReplacesWholeInput()
     {
         using var c = new EmulatorClient();
