@@ -79,7 +79,7 @@ internal sealed partial class PushProcessor(
             var calledAt = stopwatch.ElapsedMilliseconds;
             var previous = lastPushed.Values.SelectMany(l => l).ToDictionary(l => l.Identity);
             var restore = outcomes
-                .Where(o => NotApplied(o.Result.Kind) && previous.ContainsKey(o.Decision.Identity))
+                .Where(o => NotApplied(o.Result) && previous.ContainsKey(o.Decision.Identity))
                 .Select(o => previous[o.Decision.Identity])
                 .ToList();
 
@@ -159,9 +159,13 @@ internal sealed partial class PushProcessor(
         }
     }
 
-    /// <summary>Answers after which Google certainly did not apply the write (unlike a timeout or a 5xx).</summary>
-    private static bool NotApplied(ResultKind kind) =>
-        kind is ResultKind.DataError or ResultKind.Stale or ResultKind.ConfigurationError or ResultKind.RateLimited or ResultKind.CircuitOpen;
+    /// <summary>
+    /// Answers after which Google certainly did not apply the write (unlike a timeout or a 5xx), and no earlier attempt
+    /// of it went unanswered.
+    /// </summary>
+    private static bool NotApplied(MerchantResult result) =>
+        !result.Unanswered
+        && result.Kind is ResultKind.DataError or ResultKind.Stale or ResultKind.ConfigurationError or ResultKind.RateLimited or ResultKind.CircuitOpen;
 
     /// <summary>Decides each destination of one product key: current view rows against what was last pushed.</summary>
     private void Plan(

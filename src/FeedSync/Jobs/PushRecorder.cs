@@ -117,36 +117,42 @@ internal static class PushRecorder
         }
 
         // This push holds its claims: the lease of each call Google answered ends; an unanswered call's runs out (see
-        // WriteLease). A successful write ends its lease in the statement that records it.
+        // WriteLease). A successful write ends its lease in the statement that records it, unless an earlier attempt
+        // of it went unanswered and may still land.
         var leaseOver = outcomes.Where(o => WriteLease.IsOver(o.Result) && !o.Result.IsSuccess).Select(o => (o.ProductKey, o.Decision.Identity)).ToList();
         Add(leaseOver.Count, () => EndLeaseCommand(leaseOver));
         Add(restore?.Count ?? 0, () => RestoreCommand(restore!));
 
-        var inserted = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Insert).ToList();
-        Add(inserted.Count, () => Command("""
-            INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at)
-            SELECT o, l, f, k, h, p::jsonb, now(), now()
-            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, k, h, p)
-            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
-               SET product_key = excluded.product_key, content_hash = excluded.content_hash, payload = excluded.payload,
-                   pushed_at = excluded.pushed_at, last_insert_at = excluded.last_insert_at, lease_until = NULL,
-                   force_reason = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.force_reason END,
-                   forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
-            """, Identities(inserted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true)
-            .Append(("hashes", inserted.Select(o => o.Decision.Input!.ContentHash()).ToArray()))
-            .Append(("payloads", inserted.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray()))));
+        // A successful write with an unanswered earlier attempt keeps its lease: that attempt may still land.
+        foreach (var leaseEnds in new[] { true, false })
+        {
+            var lease = leaseEnds ? "NULL" : "lp.lease_until";
+            var inserted = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Insert && WriteLease.IsOver(o.Result) == leaseEnds).ToList();
+            Add(inserted.Count, () => Command($"""
+                INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at)
+                SELECT o, l, f, k, h, p::jsonb, now(), now()
+                FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, k, h, p)
+                ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
+                   SET product_key = excluded.product_key, content_hash = excluded.content_hash, payload = excluded.payload,
+                       pushed_at = excluded.pushed_at, last_insert_at = excluded.last_insert_at, lease_until = {lease},
+                       force_reason = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.force_reason END,
+                       forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
+                """, Identities(inserted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true)
+                .Append(("hashes", inserted.Select(o => o.Decision.Input!.ContentHash()).ToArray()))
+                .Append(("payloads", inserted.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray()))));
 
-        // A patch leaves the 30-day expiry clock (last_insert_at) alone; only a full insert refreshes it.
-        var patched = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Patch).ToList();
-        Add(patched.Count, () => Command("""
-            UPDATE feedsync.last_pushed lp SET content_hash = r.h, payload = r.p::jsonb, pushed_at = now(), lease_until = NULL,
-                   force_reason = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.force_reason END,
-                   forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
-            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, h, p)
-            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
-            """, Identities(patched.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)
-            .Append(("hashes", patched.Select(o => o.Decision.Input!.ContentHash()).ToArray()))
-            .Append(("payloads", patched.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray()))));
+            // A patch leaves the 30-day expiry clock (last_insert_at) alone; only a full insert refreshes it.
+            var patched = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Patch && WriteLease.IsOver(o.Result) == leaseEnds).ToList();
+            Add(patched.Count, () => Command($"""
+                UPDATE feedsync.last_pushed lp SET content_hash = r.h, payload = r.p::jsonb, pushed_at = now(), lease_until = {lease},
+                       force_reason = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.force_reason END,
+                       forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
+                FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, h, p)
+                WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
+                """, Identities(patched.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)
+                .Append(("hashes", patched.Select(o => o.Decision.Input!.ContentHash()).ToArray()))
+                .Append(("payloads", patched.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray()))));
+        }
 
         // A delete that Google answers 404 is also done: the product is gone either way, and so is its update budget.
         var deleted = outcomes.Where(o => o.CalledAction == PushAction.Delete && (o.Result.IsSuccess || o.Result.Kind == ResultKind.NotFound)).ToList();
@@ -161,7 +167,7 @@ internal static class PushRecorder
 
         // Google refused a first insert: it holds nothing, so the marker row can go (unless an earlier write is in doubt).
         var hadRow = restore?.Select(r => r.Identity).ToHashSet() ?? [];
-        var refused = outcomes.Where(o => o.CalledAction == PushAction.Insert && o.Result.Kind == ResultKind.DataError && !hadRow.Contains(o.Decision.Identity)).ToList();
+        var refused = outcomes.Where(o => o.CalledAction == PushAction.Insert && o.Result.Kind == ResultKind.DataError && !o.Result.Unanswered && !hadRow.Contains(o.Decision.Identity)).ToList();
         Add(refused.Count, () => Command("""
             DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.payload = '{}'::jsonb AND lp.force_reason = 'in_doubt'

@@ -33,12 +33,11 @@ internal static class WriteLease
         new(claim, Called: false, RetryAfter: left, Error: $"{WaitingReason}: an earlier push of this product may still be in flight (its pusher lost its claim); retrying in {left:g}");
 
     /// <summary>
-    /// Whether the write of a call is over, so its lease may end: Google answered it (any HTTP status of its own), or
-    /// it was never sent (circuit open). Not when it was abandoned, timed out here or hit a transport error.
+    /// Whether the write of a call is over, so its lease may end: Google answered every attempt of it, or it was never
+    /// sent (circuit open). Not when any attempt was abandoned, timed out or cut off, even if a retry was answered:
+    /// the unanswered attempt may still land after a newer write.
     /// </summary>
-    public static bool IsOver(MerchantResult result) =>
-        result.Kind == ResultKind.CircuitOpen
-        || (result.HttpStatus != 0 && result.Reason is not (MerchantApiClient.TimeoutReason or WaitingReason));
+    public static bool IsOver(MerchantResult result) => !result.Unanswered;
 
     /// <summary>
     /// Makes the calls, abandoning any not answered within half the lease. Which of them Google applied is then
@@ -56,7 +55,7 @@ internal static class WriteLease
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var abandoned = new MerchantResult(ResultKind.Transient, 0, WaitingReason, $"not answered within half the write lease ({lease / 2:g}); abandoned");
+            var abandoned = new MerchantResult(ResultKind.Transient, 0, WaitingReason, $"not answered within half the write lease ({lease / 2:g}); abandoned") { Unanswered = true };
             return calls.Select(c => new DestinationOutcome(c.ProductKey, c.Decision, c.Decision.Action, abandoned, c.Decision.Reason, null)).ToList();
         }
     }

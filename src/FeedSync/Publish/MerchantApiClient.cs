@@ -49,22 +49,28 @@ internal sealed partial class MerchantApiClient(HttpClient http, IOptions<Mercha
         return results;
     }
 
-    private Task<MerchantResult> RunOneAsync(MerchantCall call, CancellationToken cancellationToken) =>
-        resilience.RunAsync(
+    private async Task<MerchantResult> RunOneAsync(MerchantCall call, CancellationToken cancellationToken)
+    {
+        var unanswered = false;
+        var result = await resilience.RunAsync(
             async ct =>
             {
                 await resilience.Limiter.AcquireAsync(1, ct);
                 var result = await SendOnceAsync(call, ct);
+                unanswered |= result.Unanswered;
                 AfterRound([result]);
                 return result;
             },
             open => open,
             cancellationToken);
+        return result with { Unanswered = unanswered };
+    }
 
     /// <summary>One batch request; parts that failed transiently are re-sent (alone) by the retry strategy.</summary>
     private async Task<IReadOnlyList<MerchantResult>> RunBatchAsync(List<MerchantCall> calls, CancellationToken cancellationToken)
     {
         var results = new MerchantResult?[calls.Count];
+        var unanswered = new bool[calls.Count];
         var outcome = await resilience.RunAsync(
             async ct =>
             {
@@ -74,6 +80,7 @@ internal sealed partial class MerchantApiClient(HttpClient http, IOptions<Mercha
                 for (var k = 0; k < todo.Count; k++)
                 {
                     results[todo[k]] = answers[k];
+                    unanswered[todo[k]] |= answers[k].Unanswered;
                 }
 
                 AfterRound(answers);
@@ -81,7 +88,7 @@ internal sealed partial class MerchantApiClient(HttpClient http, IOptions<Mercha
             },
             open => new BatchOutcome(results.Select(r => r is null || r.RetryInCall ? open : r).ToArray()),
             cancellationToken);
-        return outcome.Results.Select(r => r!).ToList();
+        return outcome.Results.Select((r, i) => r! with { Unanswered = unanswered[i] }).ToList();
     }
 
     private void AfterRound(IReadOnlyList<MerchantResult> answers)
@@ -170,7 +177,7 @@ internal sealed partial class MerchantApiClient(HttpClient http, IOptions<Mercha
         if (part is null)
         {
             // Google answers every part; a missing one means a truncated answer, which is worth a retry.
-            return new MerchantResult(ResultKind.Transient, 0, "batch_part_missing", "The batch response had no part for this call");
+            return new MerchantResult(ResultKind.Transient, 0, "batch_part_missing", "The batch response had no part for this call") { Unanswered = true };
         }
 
         if (part.Status is >= 200 and < 300)
@@ -192,8 +199,9 @@ internal sealed partial class MerchantApiClient(HttpClient http, IOptions<Mercha
     /// <summary>A request that got no HTTP answer (connection failure, timeout) as a transient result; caller cancellation propagates.</summary>
     private static MerchantResult? Unreachable(Exception ex, CancellationToken cancellationToken) => ex switch
     {
-        HttpRequestException => new MerchantResult(ResultKind.Transient, 0, "connection_failed", ex.Message),
-        TaskCanceledException when !cancellationToken.IsCancellationRequested => new MerchantResult(ResultKind.Transient, (int)HttpStatusCode.RequestTimeout, TimeoutReason, "timed out"),
+        HttpRequestException => new MerchantResult(ResultKind.Transient, 0, "connection_failed", ex.Message) { Unanswered = true },
+        TaskCanceledException when !cancellationToken.IsCancellationRequested
+            => new MerchantResult(ResultKind.Transient, (int)HttpStatusCode.RequestTimeout, TimeoutReason, "timed out") { Unanswered = true },
         _ => null,
     };
 

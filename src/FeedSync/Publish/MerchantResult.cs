@@ -34,6 +34,12 @@ internal sealed record MerchantResult(ResultKind Kind, int HttpStatus, string? R
 {
     public bool IsSuccess => Kind == ResultKind.Success;
 
+    /// <summary>
+    /// Some attempt of this call got no answer from Google (timed out, connection cut, abandoned, part missing from a
+    /// batch answer): it may have been applied, or may still be applied later, even when a retry was answered.
+    /// </summary>
+    public bool Unanswered { get; init; }
+
     public bool ShouldRetryLater => Kind is ResultKind.RateLimited or ResultKind.DailyQuotaExhausted or ResultKind.Transient
         or ResultKind.ConfigurationError or ResultKind.CircuitOpen;
 

@@ -36,6 +36,36 @@ public sealed class MerchantApiClientErrorTests
     }));
 
     [Fact]
+    public async Task InsertAsync_RetryAnsweredAfterATimeout_SucceedsButSaysAnAttemptWentUnanswered()
+    {
+        var attempts = 0;
+        var options = MerchantClients.Options("http://merchant.test/", retries: 1);
+        options.Transport = MerchantTransport.Concurrent;
+        options.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+        var client = new MerchantClients(
+            new HttpClient(new StubHandler(_ => ++attempts == 1
+                ? throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout")
+                : new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{}", Encoding.UTF8, "application/json") }))
+            { BaseAddress = new Uri("http://merchant.test/") },
+            options).Client;
+
+        var result = await client.InsertAsync(Input(), CancellationToken.None);
+
+        Assert.Equal(ResultKind.Success, result.Kind);
+        Assert.True(result.Unanswered);
+        Assert.Equal(2, attempts);
+    }
+
+    [Fact]
+    public async Task InsertAsync_ConnectionRefused_TransientAndUnanswered()
+    {
+        var result = await Client(new FailingHandler()).InsertAsync(Input(), CancellationToken.None);
+
+        Assert.Equal(ResultKind.Transient, result.Kind);
+        Assert.True(result.Unanswered);
+    }
+
+    [Fact]
     public async Task InsertAsync_429WithRetryInfo_RateLimitedWithDelay()
     {
         var client = Answering(HttpStatusCode.TooManyRequests,

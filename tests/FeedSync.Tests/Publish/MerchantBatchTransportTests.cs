@@ -54,6 +54,43 @@ public sealed class MerchantBatchTransportTests : IDisposable
         Assert.Equal(1 + calls.Count, _emulator.CallCount); // each part counts as one call
     }
 
+    /// <summary>Times out the first request (as HttpClient's timeout does: no answer), then passes requests on.</summary>
+    private sealed class FirstRequestTimesOut : DelegatingHandler
+    {
+        private int _requests;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Interlocked.Increment(ref _requests) == 1
+                ? throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout")
+                : base.SendAsync(request, cancellationToken);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_BatchRetriedAfterATimeout_SucceedsButSaysAnAttemptWentUnanswered()
+    {
+        using var http = new HttpClient(new FirstRequestTimesOut { InnerHandler = new HttpClientHandler() }) { BaseAddress = new Uri(_emulator.Url) };
+        var options = MerchantClients.Options(_emulator.Url, retries: 1);
+        options.Transport = MerchantTransport.Batch;
+        options.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+        using var clients = new MerchantClients(http, options);
+
+        var results = await clients.Client.ExecuteAsync([MerchantCall.Insert(Input(("offer_id", "a"))), MerchantCall.Insert(Input(("offer_id", "b")))], CancellationToken.None);
+
+        Assert.All(results, r => Assert.Equal(ResultKind.Success, r.Kind));
+        Assert.All(results, r => Assert.True(r.Unanswered, "the timed-out first attempt may still land"));
+        Assert.Equal(2, _emulator.Products.Count);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_BatchAnsweredAtOnce_IsNotUnanswered()
+    {
+        using var clients = Clients();
+
+        var results = await clients.Client.ExecuteAsync([MerchantCall.Insert(Input(("offer_id", "a")))], CancellationToken.None);
+
+        Assert.False(Assert.Single(results).Unanswered);
+    }
+
     [Fact]
     public async Task ExecuteAsync_BatchWithAnInvalidPartInTheMiddle_OthersStillSucceed()
     {
