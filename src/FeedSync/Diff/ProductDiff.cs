@@ -62,7 +62,7 @@ internal static class ProductDiff
         }
 
         var previous = last.Payload;
-        if (!JsonNode.DeepEquals(previous["customAttributes"], current.ToJson()["customAttributes"]))
+        if (!JsonNode.DeepEquals(previous["customAttributes"], current.CustomAttributesJson()))
         {
             return new PushDecision(PushAction.Insert, identity, current, [], "custom attributes changed");
         }

@@ -36,7 +36,7 @@ internal static class ChangeClassifier
     public static string Describe(PushDecision decision, LastPushed last)
     {
         var changed = ProductDiff.ChangedAttributes(last.Payload["productAttributes"] as JsonObject ?? [], decision.Input!.ProductAttributes).ToList();
-        if (!JsonNode.DeepEquals(last.Payload["customAttributes"], decision.Input.ToJson()["customAttributes"]))
+        if (!JsonNode.DeepEquals(last.Payload["customAttributes"], decision.Input.CustomAttributesJson()))
         {
             changed.Add("customAttributes");
         }

@@ -32,6 +32,7 @@ internal sealed record CustomAttribute(string Name, string Value);
 /// </summary>
 internal sealed class ProductInput
 {
+    private byte[]? _canonicalUtf8;
     private string? _canonicalJson;
     private byte[]? _contentHash;
 
@@ -70,27 +71,33 @@ internal sealed class ProductInput
             ["feedLabel"] = Identity.FeedLabel,
             ["productAttributes"] = attributes,
         };
-        if (attributeFilter is null && CustomAttributes.Count > 0)
+        if (attributeFilter is null && CustomAttributesJson() is { } custom)
         {
-            json["customAttributes"] = new JsonArray(CustomAttributes
-                .Select(a => (JsonNode)new JsonObject { ["name"] = a.Name, ["value"] = a.Value })
-                .ToArray());
+            json["customAttributes"] = custom;
         }
 
         return json;
     }
 
-    public string ToCanonicalJson() => _canonicalJson ??= ToJson().ToJsonString(JsonOptions);
+    /// <summary>The <c>customAttributes</c> array as sent, or null when there are none.</summary>
+    public JsonArray? CustomAttributesJson() => CustomAttributes.Count == 0
+        ? null
+        : new JsonArray(CustomAttributes.Select(a => (JsonNode)new JsonObject { ["name"] = a.Name, ["value"] = a.Value }).ToArray());
+
+    /// <summary>The insert body as compact JSON: the same text <see cref="ToJson()"/> serializes to.</summary>
+    public string ToCanonicalJson() => _canonicalJson ??= Encoding.UTF8.GetString(CanonicalUtf8());
 
     /// <summary>SHA-256 of the canonical JSON: equal hashes mean Google would receive identical content.</summary>
-    /// <remarks>
-    /// Writes the same bytes as <see cref="ToCanonicalJson"/> straight into a buffer, without cloning the
-    /// attributes into a new tree: reconciliation hashes every product of the catalog. Callers must not change the
-    /// returned array (it is the cached hash).
-    /// </remarks>
-    public byte[] ContentHash() => _contentHash ??= ComputeContentHash();
+    /// <remarks>Callers must not change the returned array (it is the cached hash).</remarks>
+    public byte[] ContentHash() => _contentHash ??= SHA256.HashData(CanonicalUtf8());
 
-    private byte[] ComputeContentHash()
+    /// <summary>
+    /// Writes the canonical JSON straight into a buffer, without cloning the attributes into a new tree: every push
+    /// needs it for the hash, the request body and the record, and reconciliation hashes every product of the catalog.
+    /// </summary>
+    private byte[] CanonicalUtf8() => _canonicalUtf8 ??= WriteCanonicalUtf8();
+
+    private byte[] WriteCanonicalUtf8()
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(2048);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -118,7 +125,7 @@ internal sealed class ProductInput
             writer.WriteEndObject();
         }
 
-        return SHA256.HashData(buffer.WrittenSpan);
+        return buffer.WrittenSpan.ToArray();
     }
 
     internal static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };

@@ -332,6 +332,15 @@ public sealed class ProductMapperTests
     }
 
     [Fact]
+    public void ToCanonicalJson_IsTheInsertBodyAsCompactJson()
+    {
+        var input = Input(("description", "Ünïcode \"quoted\" <b>"), ("gtin", "4006381333931, 73513537"), ("shipping_weight", "350 g"), ("season", "SS27"), ("fabric", "linen"));
+
+        Assert.Equal(input.ToJson().ToJsonString(FeedSync.Publish.ProductInput.JsonOptions), input.ToCanonicalJson());
+        Assert.Contains("customAttributes", input.ToCanonicalJson());
+    }
+
+    [Fact]
     public void Map_SameRowTwice_SameContentHash()
     {
         var first = Input(("gtin", "4006381333931"), ("shipping_weight", "350 g"), ("extra", "x"));
