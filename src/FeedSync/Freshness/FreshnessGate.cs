@@ -175,9 +175,7 @@ internal sealed class FreshnessGate(BoundaryScheduler scheduler, IOptions<Freshn
     {
         var command = new NpgsqlBatchCommand(sql);
         command.Parameters.AddWithValue("keys", destinations.Select(d => d.ProductKey).ToArray());
-        command.Parameters.AddWithValue("offers", destinations.Select(d => d.Identity.OfferId).ToArray());
-        command.Parameters.AddWithValue("languages", destinations.Select(d => d.Identity.ContentLanguage).ToArray());
-        command.Parameters.AddWithValue("labels", destinations.Select(d => d.Identity.FeedLabel).ToArray());
+        command.Parameters.AddIdentities(destinations.Select(d => d.Identity));
         command.Parameters.AddWithValue("now", now);
         return command;
     }
@@ -192,9 +190,7 @@ internal sealed class FreshnessGate(BoundaryScheduler scheduler, IOptions<Freshn
                  unnest(b.cosmetic_pushes) AS t
             WHERE t > @since
             """, connection);
-        command.Parameters.AddWithValue("offers", destinations.Select(d => d.OfferId).ToArray());
-        command.Parameters.AddWithValue("languages", destinations.Select(d => d.ContentLanguage).ToArray());
-        command.Parameters.AddWithValue("labels", destinations.Select(d => d.FeedLabel).ToArray());
+        command.Parameters.AddIdentities(destinations);
         command.Parameters.AddWithValue("since", now - Day);
         var result = new Dictionary<ProductIdentity, List<DateTimeOffset>>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

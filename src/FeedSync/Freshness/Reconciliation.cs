@@ -263,9 +263,7 @@ internal sealed partial class Reconciliation(
             FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @checks::bytea[]) AS r(o, l, f, h, c)
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.content_hash = r.h
             """, connection, transaction);
-        command.Parameters.AddWithValue("offers", verified.Select(v => v.Identity.OfferId).ToArray());
-        command.Parameters.AddWithValue("languages", verified.Select(v => v.Identity.ContentLanguage).ToArray());
-        command.Parameters.AddWithValue("labels", verified.Select(v => v.Identity.FeedLabel).ToArray());
+        command.Parameters.AddIdentities(verified.Select(v => v.Identity));
         command.Parameters.AddWithValue("hashes", verified.Select(v => v.ContentHash).ToArray());
         command.Parameters.AddWithValue("checks", verified.Select(v => v.Check).ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);

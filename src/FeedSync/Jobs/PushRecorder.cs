@@ -73,10 +73,8 @@ internal static class PushRecorder
                SET force_reason = excluded.force_reason, forced_at = excluded.forced_at, lease_until = excluded.lease_until
             """, connection);
         command.Parameters.AddWithValue("lease", lease);
-        foreach (var (name, value) in Identities(writes, withKeys: true))
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
+        command.Parameters.AddWithValue("keys", writes.Select(w => w.ProductKey).ToArray());
+        command.Parameters.AddIdentities(writes.Select(w => w.Identity));
 
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -93,9 +91,9 @@ internal static class PushRecorder
             UPDATE feedsync.last_pushed lp SET force_reason = nullif(r.fr, ''), forced_at = CASE WHEN r.fr = '' THEN NULL ELSE r.fa END
             FROM unnest(@offers::text[], @languages::text[], @labels::text[], @reasons::text[], @forcedAts::timestamptz[]) AS r(o, l, f, fr, fa)
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.force_reason = 'in_doubt'
-            """, Identities(list.Select(l => (l.ProductKey, l.Identity)), withKeys: false)
-            .Append(("reasons", list.Select(l => l.ForceReason ?? "").ToArray()))
-            .Append(("forcedAts", list.Select(l => l.ForcedAt ?? DateTimeOffset.UnixEpoch).ToArray())));
+            """, list.Select(l => (l.ProductKey, l.Identity)), withKeys: false,
+            ("reasons", list.Select(l => l.ForceReason ?? "").ToArray()),
+            ("forcedAts", list.Select(l => l.ForcedAt ?? DateTimeOffset.UnixEpoch).ToArray()));
     }
 
     /// <summary>The statements that record a push step's answers and problems, for the step's one record batch.</summary>
@@ -137,9 +135,9 @@ internal static class PushRecorder
                        pushed_at = excluded.pushed_at, last_insert_at = excluded.last_insert_at, lease_until = {lease},
                        force_reason = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.force_reason END,
                        forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
-                """, Identities(inserted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true)
-                .Append(("hashes", inserted.Select(o => o.Decision.Input!.ContentHash()).ToArray()))
-                .Append(("payloads", inserted.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray()))));
+                """, inserted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true,
+                ("hashes", inserted.Select(o => o.Decision.Input!.ContentHash()).ToArray()),
+                ("payloads", inserted.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray())));
 
             // A patch leaves the 30-day expiry clock (last_insert_at) alone; only a full insert refreshes it.
             var patched = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Patch && WriteLease.IsOver(o.Result) == leaseEnds).ToList();
@@ -149,9 +147,9 @@ internal static class PushRecorder
                        forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
                 FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, h, p)
                 WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
-                """, Identities(patched.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)
-                .Append(("hashes", patched.Select(o => o.Decision.Input!.ContentHash()).ToArray()))
-                .Append(("payloads", patched.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray()))));
+                """, patched.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false,
+                ("hashes", patched.Select(o => o.Decision.Input!.ContentHash()).ToArray()),
+                ("payloads", patched.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray())));
         }
 
         // A delete that Google answers 404 is also done: the product is gone either way, and so is its update budget.
@@ -159,11 +157,11 @@ internal static class PushRecorder
         Add(deleted.Count, () => Command("""
             DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
-            """, Identities(deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
+            """, deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false));
         Add(deleted.Count, () => Command("""
             DELETE FROM feedsync.update_budget b USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
             WHERE b.offer_id = r.o AND b.content_language = r.l AND b.feed_label = r.f
-            """, Identities(deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
+            """, deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false));
 
         // Google refused a first insert: it holds nothing, so the marker row can go (unless an earlier write is in doubt).
         var hadRow = restore?.Select(r => r.Identity).ToHashSet() ?? [];
@@ -171,14 +169,14 @@ internal static class PushRecorder
         Add(refused.Count, () => Command("""
             DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.payload = '{}'::jsonb AND lp.force_reason = 'in_doubt'
-            """, Identities(refused.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false)));
+            """, refused.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false));
 
         // Problems that no longer apply: the destination is now valid and in step, or it is gone.
         var cleared = healthy.Concat(deleted.Select(o => (o.ProductKey, o.Decision.Identity))).ToList();
         Add(cleared.Count, () => Command("""
             DELETE FROM feedsync.product_problems pp USING unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[]) AS r(k, o, l, f)
             WHERE pp.product_key = r.k AND pp.offer_id = r.o AND pp.content_language = r.l AND pp.feed_label = r.f
-            """, Identities(cleared, withKeys: true)));
+            """, cleared, withKeys: true));
 
         var problems = localProblems.Select(p => (p.ProductKey, p.Identity, Source: "local", Reason: p.Problems[0], Detail: string.Join("; ", p.Problems)))
             .Concat(outcomes.Where(o => o.Result.Kind == ResultKind.DataError)
@@ -190,24 +188,24 @@ internal static class PushRecorder
             FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[], @sources::text[], @reasons::text[], @details::text[]) AS x(k, o, l, f, s, r, d)
             ON CONFLICT (product_key, offer_id, content_language, feed_label) DO UPDATE
                SET source = excluded.source, reason = excluded.reason, detail = excluded.detail, occurred_at = excluded.occurred_at
-            """, Identities(problems.Select(p => (p.ProductKey, p.Identity)), withKeys: true)
-            .Append(("sources", problems.Select(p => p.Source).ToArray()))
-            .Append(("reasons", problems.Select(p => p.Reason).ToArray()))
-            .Append(("details", problems.Select(p => p.Detail).ToArray()))));
+            """, problems.Select(p => (p.ProductKey, p.Identity)), withKeys: true,
+            ("sources", problems.Select(p => p.Source).ToArray()),
+            ("reasons", problems.Select(p => p.Reason).ToArray()),
+            ("details", problems.Select(p => p.Detail).ToArray())));
 
         Add(outcomes.Count, () => Command("""
             INSERT INTO feedsync.push_log (product_key, offer_id, content_language, feed_label, action, update_mask, why, http_status, outcome, reason, request)
             SELECT k, o, l, f, a, nullif(m, ''), w, s, oc, nullif(r, ''), rq::jsonb
             FROM unnest(@keys::text[], @offers::text[], @languages::text[], @labels::text[], @actions::text[], @masks::text[], @whys::text[],
                         @statuses::int[], @outcomes::text[], @reasons::text[], @requests::text[]) AS x(k, o, l, f, a, m, w, s, oc, r, rq)
-            """, Identities(outcomes.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true)
-            .Append(("actions", outcomes.Select(o => o.CalledAction.ToString().ToLowerInvariant()).ToArray()))
-            .Append(("masks", outcomes.Select(o => o.CalledAction == PushAction.Patch ? string.Join(',', o.Decision.UpdateMask) : "").ToArray()))
-            .Append(("whys", outcomes.Select(o => o.Why).ToArray()))
-            .Append(("statuses", outcomes.Select(o => o.Result.HttpStatus).ToArray()))
-            .Append(("outcomes", outcomes.Select(o => o.Result.Kind.ToString()).ToArray()))
-            .Append(("reasons", outcomes.Select(o => o.Result.IsSuccess ? "" : $"{o.Result.Reason}: {o.Result.Message}").ToArray()))
-            .Append(("requests", outcomes.Select(o => o.Request ?? "null").ToArray()))));
+            """, outcomes.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true,
+            ("actions", outcomes.Select(o => o.CalledAction.ToString().ToLowerInvariant()).ToArray()),
+            ("masks", outcomes.Select(o => o.CalledAction == PushAction.Patch ? string.Join(',', o.Decision.UpdateMask) : "").ToArray()),
+            ("whys", outcomes.Select(o => o.Why).ToArray()),
+            ("statuses", outcomes.Select(o => o.Result.HttpStatus).ToArray()),
+            ("outcomes", outcomes.Select(o => o.Result.Kind.ToString()).ToArray()),
+            ("reasons", outcomes.Select(o => o.Result.IsSuccess ? "" : $"{o.Result.Reason}: {o.Result.Message}").ToArray()),
+            ("requests", outcomes.Select(o => o.Request ?? "null").ToArray())));
 
         return commands;
     }
@@ -226,25 +224,21 @@ internal static class PushRecorder
         UPDATE feedsync.last_pushed lp SET lease_until = NULL
         FROM unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
         WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.lease_until IS NOT NULL
-        """, Identities(destinations, withKeys: false));
+        """, destinations, withKeys: false);
 
-    private static IEnumerable<(string Name, object Value)> Identities(IEnumerable<(string ProductKey, ProductIdentity Identity)> rows, bool withKeys)
+    /// <summary>A statement over destinations: <c>@offers</c>, <c>@languages</c>, <c>@labels</c> (and <c>@keys</c>), plus more arrays.</summary>
+    private static NpgsqlBatchCommand Command(
+        string sql, IEnumerable<(string ProductKey, ProductIdentity Identity)> rows, bool withKeys, params (string Name, object Value)[] more)
     {
         var list = rows.ToList();
+        var command = new NpgsqlBatchCommand(sql);
         if (withKeys)
         {
-            yield return ("keys", list.Select(r => r.ProductKey).ToArray());
+            command.Parameters.AddWithValue("keys", list.Select(r => r.ProductKey).ToArray());
         }
 
-        yield return ("offers", list.Select(r => r.Identity.OfferId).ToArray());
-        yield return ("languages", list.Select(r => r.Identity.ContentLanguage).ToArray());
-        yield return ("labels", list.Select(r => r.Identity.FeedLabel).ToArray());
-    }
-
-    private static NpgsqlBatchCommand Command(string sql, IEnumerable<(string Name, object Value)> parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var (name, value) in parameters)
+        command.Parameters.AddIdentities(list.Select(r => r.Identity));
+        foreach (var (name, value) in more)
         {
             command.Parameters.AddWithValue(name, value);
         }

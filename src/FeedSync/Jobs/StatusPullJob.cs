@@ -59,9 +59,7 @@ internal sealed partial class StatusPullJob(ProductStatusReader reader, Database
             """);
         // products.list never repeats a product within one pull, but a page must not name one twice for ON CONFLICT.
         var distinct = page.DistinctBy(p => p.Identity).ToList();
-        command.Parameters.AddWithValue("offers", distinct.Select(p => p.Identity.OfferId).ToArray());
-        command.Parameters.AddWithValue("languages", distinct.Select(p => p.Identity.ContentLanguage).ToArray());
-        command.Parameters.AddWithValue("labels", distinct.Select(p => p.Identity.FeedLabel).ToArray());
+        command.Parameters.AddIdentities(distinct.Select(p => p.Identity));
         command.Parameters.AddWithValue("disapproved", distinct.Select(p => p.Disapproved).ToArray());
         command.Parameters.AddWithValue("counts", distinct.Select(p => p.ItemIssues.Count).ToArray());
         command.Parameters.Add(new NpgsqlParameter("destinations", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = distinct.Select(p => Json(p.DestinationStatuses)).ToArray() });
