@@ -23,6 +23,12 @@ internal static class ResyncAll
                 Report(progress, running);
             }
         }), cancellationToken);
+        if (result.AlreadyRunning)
+        {
+            await output.WriteLineAsync("Another reconciliation is running (the nightly one, a dashboard \"Resync all\" or another resync --all): it marks what differs the same way. Nothing was done; try again when it has finished, or use --dry-run to compare now.");
+            return CliApp.Failed;
+        }
+
         Report(progress, result);
         await progress.WriteLineAsync();
 

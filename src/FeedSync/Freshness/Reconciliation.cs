@@ -14,6 +14,9 @@ internal readonly record struct ReconciliationResult(long RowsRead, long Product
 {
     /// <summary>Where the wall time went (view pages not yet read, what Google holds, mapping, writes, the final anti-join).</summary>
     public string Phases { get; init; } = "";
+
+    /// <summary>Another reconciliation held the run lock: this one read and marked nothing.</summary>
+    public bool AlreadyRunning { get; init; }
 }
 
 /// <summary>Stopwatch sections of one run, so a slow reconciliation says which side is slow.</summary>
@@ -50,9 +53,39 @@ internal sealed partial class Reconciliation(
     IOptions<FreshnessOptions> options,
     ILogger<Reconciliation> logger)
 {
+    /// <summary>
+    /// Session advisory lock held while a reconciliation writes: the nightly job, the dashboard's "Resync all" and
+    /// <c>resync --all</c>, on any instance, never walk the whole view at the same time (one run does all the work).
+    /// </summary>
+    private const long RunLock = 0x46_53_52_45_43_4F_4E; // "FSRECON"
+
     public Task<ReconciliationResult> RunAsync(CancellationToken cancellationToken) => RunAsync(new ReconciliationRun(), cancellationToken);
 
+    /// <summary>Runs one reconciliation, or none if another one is running (a dry run writes nothing, so it always runs).</summary>
     public async Task<ReconciliationResult> RunAsync(ReconciliationRun run, CancellationToken cancellationToken)
+    {
+        await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
+        if (!run.DryRun && !await ScalarAsync<bool>(connection, $"SELECT pg_try_advisory_lock({RunLock})", cancellationToken))
+        {
+            LogAlreadyRunning();
+            return new ReconciliationResult(0, 0, 0, TimeSpan.Zero) { AlreadyRunning = true };
+        }
+
+        try
+        {
+            return await RunLockedAsync(connection, run, cancellationToken);
+        }
+        finally
+        {
+            if (!run.DryRun && connection.State == System.Data.ConnectionState.Open)
+            {
+                // A pooled connection is reset only when it is next used: unlock now, not whenever that is.
+                await ScalarAsync<bool>(connection, $"SELECT pg_advisory_unlock({RunLock})", CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task<ReconciliationResult> RunLockedAsync(NpgsqlConnection connection, ReconciliationRun run, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         var pageSize = options.Value.ReconciliationPageSize;
@@ -61,7 +94,6 @@ internal sealed partial class Reconciliation(
 
         // The keys seen in the view go to a session temp table, so finding products that left the view is one
         // anti-join in the state database instead of a second walk over the view.
-        await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
         await ExecuteAsync(connection, "DROP TABLE IF EXISTS pg_temp.reconcile_seen; CREATE TEMP TABLE reconcile_seen (product_key text NOT NULL)", cancellationToken);
 
         var section = Stopwatch.StartNew();
@@ -314,6 +346,12 @@ internal sealed partial class Reconciliation(
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     private static async Task<Dictionary<(string, ProductIdentity), HeldState>> LoadHeldAsync(NpgsqlConnection connection, string[] keys, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
@@ -341,6 +379,9 @@ internal sealed partial class Reconciliation(
     private sealed record HeldState(byte[] ContentHash, byte[]? Reconciled, bool Forced);
 
     private sealed record Verified(ProductIdentity Identity, byte[] ContentHash, byte[] Check);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation not started: another one is running (the nightly job, a dashboard \"Resync all\" or resync --all, on this or another instance); it does the same work")]
+    private partial void LogAlreadyRunning();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Reconciliation time: {Phases}")]
     private partial void LogPhases(string phases);

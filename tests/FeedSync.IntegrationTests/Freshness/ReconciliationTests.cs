@@ -53,6 +53,40 @@ public sealed class ReconciliationTests : IAsyncLifetime
         Assert.Empty(_feedSync.Emulator.ContractViolations);
     }
 
+    [Fact]
+    public async Task Reconciliation_WhileAnotherRuns_DoesNothing_AndRunsOnceThatOneHasFinished()
+    {
+        var picked = (await PickUnpromotedAsync(_feedSync, 1))[0];
+        await TamperAsync(picked.Sku, "title", JsonValue.Create("Tampered in Merchant Center"));
+        var reconciliation = _feedSync.Services.GetRequiredService<Reconciliation>();
+
+        // Another run (the nightly job, say, on another instance) holds the run lock: an overlapping "Resync all" stops at once.
+        await using var other = new Npgsql.NpgsqlConnection(_feedSync.Database.ConnectionString);
+        await other.OpenAsync();
+        await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_advisory_lock(x'46535245434F4E'::bigint)", other))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var overlapping = await reconciliation.RunAsync(CancellationToken.None);
+        var dryRun = await reconciliation.RunAsync(new ReconciliationRun(DryRun: true), CancellationToken.None);
+
+        Assert.True(overlapping.AlreadyRunning);
+        Assert.Equal(0, overlapping.RowsRead);
+        Assert.Equal(0L, await _feedSync.PendingAsync());
+        Assert.Equal(1, dryRun.ProductsDiffering);
+
+        await using (var release = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock(x'46535245434F4E'::bigint)", other))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        var after = await reconciliation.RunAsync(CancellationToken.None);
+        Assert.False(after.AlreadyRunning);
+        Assert.Equal(1, after.ProductsDiffering);
+        await _feedSync.WaitUntilInStepAsync(Timeout);
+    }
+
     private bool Concerns(MerchantEmulator.RecordedRequest call, string offerId) => _feedSync.RequestsFor(offerId).Contains(call);
 
     /// <summary>Google and last_pushed agree on a value the feed view does not have (an edit made in Merchant Center, say).</summary>
