@@ -369,7 +369,7 @@ public sealed partial class MerchantEmulator : IDisposable
                     byMethod[name] = count;
                 }
 
-                return Json(200, new JsonObject { ["calls"] = _journal.Calls, ["byMethod"] = byMethod });
+                return Json(200, new JsonObject { ["calls"] = _journal.Calls, ["contractViolations"] = _journal.Violations().Length, ["byMethod"] = byMethod });
             case ("POST", "reset"):
                 Reset();
                 return Json(200, new JsonObject());

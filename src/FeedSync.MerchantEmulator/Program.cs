@@ -2,15 +2,23 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using FeedSync.MerchantEmulator;
 
-// feedsync-emulator [--port N] [--require-auth]: serves the Merchant API emulator until SIGINT or SIGTERM.
+// feedsync-emulator [--port N] [--require-auth] [--count-only]: serves the Merchant API emulator until SIGINT or SIGTERM.
+// --count-only counts calls (GET /emulator/stats) without keeping every request body, for long benchmarks.
 // Faults (429/500/503 shares, latency, timeouts) are set at run time: POST /emulator/faults.
 var port = 8089;
 var requireAuth = false;
+var countOnly = false;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--require-auth")
     {
         requireAuth = true;
+        continue;
+    }
+
+    if (args[i] == "--count-only")
+    {
+        countOnly = true;
         continue;
     }
 
@@ -22,7 +30,7 @@ for (var i = 0; i < args.Length; i++)
     };
     if (value is null || !int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535)
     {
-        Console.Error.WriteLine("usage: feedsync-emulator [--port N] [--require-auth]   (default 8089; 0 picks a free port; --require-auth answers 401 without a bearer token)");
+        Console.Error.WriteLine("usage: feedsync-emulator [--port N] [--require-auth] [--count-only]   (default 8089; 0 picks a free port; --require-auth answers 401 without a bearer token; --count-only keeps no request bodies)");
         return 2;
     }
 }
@@ -50,6 +58,7 @@ catch (Exception ex)
 
 using var running = emulator;
 emulator.RequireBearerToken = requireAuth;
+emulator.KeepRequests = !countOnly;
 Console.WriteLine($"Merchant API emulator listening on {emulator.Url}");
 await stop.Task;
 return 0;

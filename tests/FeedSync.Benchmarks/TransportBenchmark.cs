@@ -111,10 +111,20 @@ internal sealed class EmulatorProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    public static EmulatorProcess Start()
+    /// <summary>CPU time the emulator process has used so far.</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    public static EmulatorProcess Start(params string[] options)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "feedsync-emulator.dll");
-        var process = Process.Start(new ProcessStartInfo("dotnet", [dll, "--port", "0"]) { RedirectStandardOutput = true })
+        var process = Process.Start(new ProcessStartInfo("dotnet", [dll, "--port", "0", .. options]) { RedirectStandardOutput = true })
             ?? throw new InvalidOperationException("could not start the emulator");
         const string Prefix = "Merchant API emulator listening on ";
         var line = process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the emulator exited before listening");

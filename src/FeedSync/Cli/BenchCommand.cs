@@ -22,7 +22,8 @@ internal sealed record BenchReport(
     double MaxMs,
     long Calls,
     double CallsPerChange,
-    long PeakWorkingSetBytes)
+    long PeakWorkingSetBytes,
+    double CpuMsPerChange)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"""
         products                 {Products:N0}
@@ -35,6 +36,7 @@ internal sealed record BenchReport(
         commit→emulator max      {MaxMs:0} ms
         Merchant API calls       {Calls:N0} ({CallsPerChange:0.00} per change)
         process peak memory      {PeakWorkingSetBytes / 1024.0 / 1024.0:0} MiB
+        process CPU per change   {CpuMsPerChange:0.00} ms (this process, from the first change until all are pushed)
         """);
 }
 
@@ -107,10 +109,12 @@ internal static class BenchCommand
         var variants = await UsVariantsAsync(databases, cancellationToken);
         await progress.WriteLineAsync($"Initial sync done in {initialSync.TotalSeconds:0.0} s; applying {bench.ChangesPerSecond}/s price changes for {bench.Duration.TotalSeconds:0} s on {bench.Connections} connections…");
         var benchStart = DateTimeOffset.UtcNow;
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         var changes = await ApplyChangesAsync(databases, variants, bench, cancellationToken);
         var applyEnd = DateTimeOffset.UtcNow;
         await WaitUntilCapturedAsync(databases, applyEnd, cancellationToken);
         await WaitUntilNothingPendingAsync(databases, progress, TimeSpan.FromMinutes(2), cancellationToken);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
 
         var pushes = await PushesSinceAsync(databases, benchStart, cancellationToken);
         var latencies = Latencies(changes, pushes);
@@ -129,7 +133,8 @@ internal static class BenchCommand
             latencies.Count == 0 ? double.NaN : latencies[^1],
             pushes.Count,
             changes.Count == 0 ? 0 : pushes.Count / (double)changes.Count,
-            Process.GetCurrentProcess().PeakWorkingSet64);
+            Process.GetCurrentProcess().PeakWorkingSet64,
+            changes.Count == 0 ? 0 : cpu.TotalMilliseconds / changes.Count);
     }
 
     private sealed record Change(string VariantId, long AmountMicros, DateTimeOffset CommittedAt);

@@ -256,6 +256,7 @@ public sealed class MerchantEmulatorTests
 
         Assert.Equal(1, stats["calls"]?.GetValue<int>());
         Assert.Equal(1, stats["byMethod"]?["merchantapi.accounts.productInputs.insert"]?.GetValue<int>());
+        Assert.Equal(0, stats["contractViolations"]?.GetValue<int>());
         Assert.Single(products);
         Assert.Equal(HttpStatusCode.OK, resetStatus);
         Assert.Empty(c.Emulator.Products);
