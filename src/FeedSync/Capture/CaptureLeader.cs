@@ -18,8 +18,8 @@ internal sealed partial class CaptureLeader(Databases databases, IOptions<Captur
 
     public static string SourceFor(CaptureOptions options) => options.Mode == CaptureMode.Trigger ? "trigger:" + options.SlotName : options.SlotName;
 
-    /// <summary>Waits until this instance leads; dispose the returned connection to step down.</summary>
-    public async Task<NpgsqlConnection> AcquireAsync(CancellationToken cancellationToken)
+    /// <summary>Waits until this instance leads; dispose the returned lease to step down.</summary>
+    public async Task<LeaderLease> AcquireAsync(CancellationToken cancellationToken)
     {
         var connection = await databases.Catalog.OpenConnectionAsync(cancellationToken);
         try
@@ -32,7 +32,7 @@ internal sealed partial class CaptureLeader(Databases databases, IOptions<Captur
                 if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
                 {
                     LogLeader(Source);
-                    return connection;
+                    return new LeaderLease(connection, Source);
                 }
 
                 if (!logged)
@@ -56,4 +56,36 @@ internal sealed partial class CaptureLeader(Databases databases, IOptions<Captur
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Another instance captures changes ({Source}); standing by to take over")]
     private partial void LogStandby(string source);
+}
+
+/// <summary>
+/// The leader's lock and its connection. Disposing unlocks before the connection goes back to the pool: a pooled
+/// session keeps its advisory locks until it is reused, so a later acquire on another pooled connection of this same
+/// process would otherwise wait on a lock nobody releases.
+/// </summary>
+internal sealed class LeaderLease(NpgsqlConnection connection, string source) : IAsyncDisposable
+{
+    public NpgsqlConnection Connection { get; } = connection;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext('feedsync-capture:' || @source))", Connection);
+            unlock.Parameters.AddWithValue("source", source);
+            await unlock.ExecuteScalarAsync(CancellationToken.None);
+        }
+        catch (NpgsqlException)
+        {
+            // A broken connection is not pooled again, and its session (with the lock) is gone with it.
+        }
+        catch (InvalidOperationException)
+        {
+            // The connection is closed already: its session went with it.
+        }
+        finally
+        {
+            await Connection.DisposeAsync();
+        }
+    }
 }

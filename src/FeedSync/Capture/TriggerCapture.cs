@@ -34,7 +34,7 @@ internal sealed partial class TriggerCapture(
             {
                 await using var leaderLock = await leader.AcquireAsync(stoppingToken);
                 var cursor = await PrepareAsync(stoppingToken);
-                await PollAsync(leaderLock, cursor, stoppingToken);
+                await PollAsync(leaderLock.Connection, cursor, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
