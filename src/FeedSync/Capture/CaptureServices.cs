@@ -14,6 +14,7 @@ internal static class CaptureServices
         services.AddSingleton<TriggerSetup>();
         services.AddSingleton<CaptureMigration>();
         services.AddSingleton<SlotHealth>();
+        services.AddSingleton<SlotPredatesPublication>();
         services.AddHealthChecks().AddCheck<SlotHealth>("capture-slot");
         return services;
     }

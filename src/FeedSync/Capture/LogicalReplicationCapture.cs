@@ -24,6 +24,7 @@ internal sealed partial class LogicalReplicationCapture(
     CaptureLeader leader,
     CaptureRecorder recorder,
     SlotHealth health,
+    SlotPredatesPublication slotRepair,
     PushDispatcher dispatcher,
     IOptions<CaptureOptions> captureOptions,
     IOptions<CatalogOptions> catalogOptions,
@@ -46,7 +47,18 @@ internal sealed partial class LogicalReplicationCapture(
                     dispatcher.Signal();
                 }
 
-                await StreamAsync(stoppingToken);
+                try
+                {
+                    await StreamAsync(stoppingToken);
+                }
+                catch (PostgresException ex) when (SlotPredatesPublication.Matches(ex, _options.PublicationName))
+                {
+                    // Repaired while still the leader, so no other instance streams from the old slot meanwhile.
+                    if (await slotRepair.RepairAsync(ex, stoppingToken))
+                    {
+                        dispatcher.Signal();
+                    }
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

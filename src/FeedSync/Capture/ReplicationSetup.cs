@@ -76,6 +76,29 @@ internal sealed partial class ReplicationSetup(
         return true;
     }
 
+    /// <summary>
+    /// Replaces a slot that cannot stream with a new one and a full load. The walsender that just failed may still hold
+    /// the slot for a moment, so the drop waits for it, but not forever (another client may be reading the slot).
+    /// </summary>
+    public async Task RecreateSlotAsync(string why, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        await using (var replication = await OpenReplicationAsync(databases.Catalog.ConnectionString, cancellationToken))
+        {
+            try
+            {
+                await replication.DropReplicationSlot(_capture.SlotName, wait: true, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new CaptureSetupException($"Replication slot {_capture.SlotName} must be recreated ({why}) but another process keeps it in use; stop the client that reads it.");
+            }
+        }
+
+        await CreateSlotAndLoadAsync(why, cancellationToken);
+    }
+
     /// <summary>Creates the slot with an exported snapshot and marks every product of that snapshot dirty before the snapshot expires.</summary>
     private async Task CreateSlotAndLoadAsync(string why, CancellationToken cancellationToken)
     {
