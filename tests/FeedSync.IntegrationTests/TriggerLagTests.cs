@@ -92,7 +92,7 @@ public sealed class TriggerLagTests
     }
 
     [Fact]
-    public async Task AnOldChangeLog_BehindALongTransaction_StartsWithoutTheLagColumn_InsteadOfQueueingEveryCatalogWrite()
+    public async Task AnOldChangeLog_BehindALongTransaction_MigrateGivesUpAfterTheLockTimeout_NamingTheHolder_InsteadOfQueueingEveryCatalogWrite()
     {
         await using var feedSync = await FeedSyncHarness.CreateAsync(0, new Dictionary<string, string?> { ["FeedSync:Capture:Mode"] = "Trigger" });
         await using var app = feedSync.Build();
@@ -111,8 +111,11 @@ public sealed class TriggerLagTests
         }
 
         // WaitAsync only keeps a regression from hanging the run: without the lock timeout this waits for the report forever.
-        await setup.EnsureAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2));
+        var error = await Assert.ThrowsAsync<CaptureSetupException>(() => setup.EnsureAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2)));
 
+        Assert.Contains("Could not add the logged_at column to feedsync_capture.change_log", error.Message);
+        Assert.Contains($"pid {report.ProcessID} ", error.Message);
+        Assert.Contains("AccessShareLock on feedsync_capture.change_log", error.Message);
         Assert.Equal(0, await feedSync.Database.ScalarAsync<long>(HasColumn));
 
         await longTransaction.CommitAsync();

@@ -41,6 +41,12 @@ internal sealed class CaptureOptions
     /// <summary>Retained WAL above which the slot is reported as degraded.</summary>
     public long WarnRetainedBytes { get; set; } = 1L << 30;
 
+    /// <summary>
+    /// How long DDL on catalog tables (trigger install, the change log's upgrade) waits for its lock before giving up.
+    /// Short on purpose: a statement queued for a lock blocks every later write to that table until it gets it.
+    /// </summary>
+    public TimeSpan DdlLockTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How often the trigger change log is polled (Trigger mode).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 

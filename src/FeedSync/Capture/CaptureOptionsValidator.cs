@@ -33,6 +33,7 @@ internal sealed class CaptureOptionsValidator : IValidateOptions<CaptureOptions>
         Positive(problems, nameof(options.HeartbeatInterval), options.HeartbeatInterval);
         Positive(problems, nameof(options.HealthInterval), options.HealthInterval);
         Positive(problems, nameof(options.PollInterval), options.PollInterval);
+        Positive(problems, nameof(options.DdlLockTimeout), options.DdlLockTimeout);
         if (options.PollBatchSize is < 1 or > 1_000_000)
         {
             problems.Add($"{CaptureOptions.Section}:PollBatchSize must be between 1 and 1000000 (got {options.PollBatchSize}).");

@@ -56,7 +56,7 @@ internal sealed partial class TriggerCapture(
     /// <summary>Installs missing triggers; resyncs everything when a table's past changes were not logged or nothing was ever recorded.</summary>
     private async Task<(long Xid, long Seq)> PrepareAsync(CancellationToken cancellationToken)
     {
-        var installed = await setup.EnsureAsync(cancellationToken);
+        var installed = await setup.EnsureForCaptureAsync(cancellationToken);
         var cursor = await ReadCursorAsync(cancellationToken);
         string? why = null;
         if (cursor is { } recorded && await NextXidAsync(cancellationToken) <= recorded.Xid)

@@ -13,72 +13,113 @@ namespace FeedSync.Capture;
 /// decoding would deliver them) and a statement-level TRUNCATE trigger. Functions are SECURITY DEFINER so the
 /// application roles that write the catalog need no rights on the log.
 /// </summary>
-internal sealed partial class TriggerSetup(Databases databases, IOptions<CatalogOptions> catalogOptions, ILogger<TriggerSetup> logger)
+internal sealed partial class TriggerSetup(
+    Databases databases,
+    IOptions<CatalogOptions> catalogOptions,
+    IOptions<CaptureOptions> captureOptions,
+    ILogger<TriggerSetup> logger)
 {
     public const string Schema = "feedsync_capture";
     private const string RowTrigger = "feedsync_capture_row";
     private const string TruncateTrigger = "feedsync_capture_truncate";
 
     private readonly IReadOnlyList<TrackedTable> _tables = TrackedTable.From(catalogOptions.Value);
+    private readonly TimeSpan _lockTimeout = captureOptions.Value.DdlLockTimeout;
 
-    /// <summary>Installs or updates the log and triggers; returns the tables whose triggers were missing (their past changes were not logged).</summary>
-    public async Task<IReadOnlyList<TrackedTable>> EnsureAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>feedsync migrate</c>: installs or updates the log and triggers, and upgrades a log from an older FeedSync;
+    /// returns the tables whose triggers were missing (their past changes were not logged).
+    /// </summary>
+    public Task<IReadOnlyList<TrackedTable>> EnsureAsync(CancellationToken cancellationToken) => EnsureAsync(migrating: true, cancellationToken);
+
+    /// <summary>
+    /// Trigger capture's start: installs what is missing, but leaves upgrades of an existing log to <c>feedsync migrate</c>
+    /// (the only place that alters it) and stops with an error naming that command when one is due.
+    /// </summary>
+    public Task<IReadOnlyList<TrackedTable>> EnsureForCaptureAsync(CancellationToken cancellationToken) => EnsureAsync(migrating: false, cancellationToken);
+
+    private async Task<IReadOnlyList<TrackedTable>> EnsureAsync(bool migrating, CancellationToken cancellationToken)
     {
         await using var connection = await databases.Catalog.OpenConnectionAsync(cancellationToken);
+        var (exists, hasLoggedAt) = await ReadLogAsync(connection, cancellationToken);
+        if (exists && !hasLoggedAt && !migrating)
+        {
+            throw new CaptureSetupException(
+                $"The trigger change log {Schema}.change_log predates its logged_at column (it feeds the capture-lag figure), and FeedSync changes the catalog's " +
+                "schema only in `feedsync migrate`. Run `feedsync migrate` once as the log's owner; capture starts by itself once the column exists (changes keep being logged meanwhile).");
+        }
+
         if (await IsInstalledAsync(connection, cancellationToken))
         {
-            // Nothing to change: a least-privilege runtime role that cannot run the DDL below still starts.
-            await AddLoggedAtAsync(connection, cancellationToken);
+            // At start-up nothing changes here, so a least-privilege runtime role that cannot run DDL still starts.
+            if (!hasLoggedAt)
+            {
+                await AddLoggedAtAsync(connection, cancellationToken);
+            }
+
             return [];
         }
 
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        return await InstallAsync(connection, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<TrackedTable>> InstallAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
         var installed = new List<TrackedTable>();
-        try
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            await ExecuteAsync(connection, transaction, $"""
-                CREATE SCHEMA IF NOT EXISTS {Schema};
-                CREATE TABLE IF NOT EXISTS {Schema}.change_log (
-                    seq          bigint GENERATED ALWAYS AS IDENTITY,
-                    xid          xid8   NOT NULL DEFAULT pg_current_xact_id(),
-                    table_schema name   NOT NULL,
-                    table_name   name   NOT NULL,
-                    key_values   text[],
-                    truncated    boolean NOT NULL DEFAULT false,
-                    logged_at    timestamptz NOT NULL DEFAULT now());
-                ALTER TABLE {Schema}.change_log ADD COLUMN IF NOT EXISTS logged_at timestamptz NOT NULL DEFAULT now();
-                CREATE INDEX IF NOT EXISTS change_log_position ON {Schema}.change_log (xid, seq);
-                CREATE OR REPLACE FUNCTION {Schema}.log_truncate() RETURNS trigger
-                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
-                BEGIN
-                    INSERT INTO {Schema}.change_log (table_schema, table_name, truncated) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, true);
-                    RETURN NULL;
-                END $fn$;
-                """, cancellationToken);
-
-            foreach (var table in _tables)
+            try
             {
-                var function = FunctionName(table);
-                await ExecuteAsync(connection, transaction, RowFunctionSql(table, function), cancellationToken);
-                if (!await HasTriggersAsync(connection, transaction, table, cancellationToken))
-                {
-                    await ExecuteAsync(connection, transaction, $"""
-                        DROP TRIGGER IF EXISTS {RowTrigger} ON {table.Table.Quoted};
-                        DROP TRIGGER IF EXISTS {TruncateTrigger} ON {table.Table.Quoted};
-                        CREATE TRIGGER {RowTrigger} AFTER INSERT OR UPDATE OR DELETE ON {table.Table.Quoted} FOR EACH ROW EXECUTE FUNCTION {function}();
-                        CREATE TRIGGER {TruncateTrigger} AFTER TRUNCATE ON {table.Table.Quoted} FOR EACH STATEMENT EXECUTE FUNCTION {Schema}.log_truncate();
-                        """, cancellationToken);
-                    installed.Add(table);
-                }
-            }
+                await CatalogDdl.SetLockTimeoutAsync(connection, transaction, _lockTimeout, cancellationToken);
+                await ExecuteAsync(connection, transaction, $"""
+                    CREATE SCHEMA IF NOT EXISTS {Schema};
+                    CREATE TABLE IF NOT EXISTS {Schema}.change_log (
+                        seq          bigint GENERATED ALWAYS AS IDENTITY,
+                        xid          xid8   NOT NULL DEFAULT pg_current_xact_id(),
+                        table_schema name   NOT NULL,
+                        table_name   name   NOT NULL,
+                        key_values   text[],
+                        truncated    boolean NOT NULL DEFAULT false,
+                        logged_at    timestamptz NOT NULL DEFAULT now());
+                    ALTER TABLE {Schema}.change_log ADD COLUMN IF NOT EXISTS logged_at timestamptz NOT NULL DEFAULT now();
+                    CREATE INDEX IF NOT EXISTS change_log_position ON {Schema}.change_log (xid, seq);
+                    CREATE OR REPLACE FUNCTION {Schema}.log_truncate() RETURNS trigger
+                    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+                    BEGIN
+                        INSERT INTO {Schema}.change_log (table_schema, table_name, truncated) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, true);
+                        RETURN NULL;
+                    END $fn$;
+                    """, cancellationToken);
 
-            await transaction.CommitAsync(cancellationToken);
-        }
-        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InsufficientPrivilege)
-        {
-            throw new CaptureSetupException(
-                $"Cannot install the capture triggers: {ex.MessageText}. Trigger mode needs CREATE on the catalog database (for schema {Schema}) " +
-                "and ownership of (or the TRIGGER privilege on) every tracked table; run `feedsync migrate` once as such a role.");
+                foreach (var table in _tables)
+                {
+                    var function = FunctionName(table);
+                    await ExecuteAsync(connection, transaction, RowFunctionSql(table, function), cancellationToken);
+                    if (!await HasTriggersAsync(connection, transaction, table, cancellationToken))
+                    {
+                        await ExecuteAsync(connection, transaction, $"""
+                            DROP TRIGGER IF EXISTS {RowTrigger} ON {table.Table.Quoted};
+                            DROP TRIGGER IF EXISTS {TruncateTrigger} ON {table.Table.Quoted};
+                            CREATE TRIGGER {RowTrigger} AFTER INSERT OR UPDATE OR DELETE ON {table.Table.Quoted} FOR EACH ROW EXECUTE FUNCTION {function}();
+                            CREATE TRIGGER {TruncateTrigger} AFTER TRUNCATE ON {table.Table.Quoted} FOR EACH STATEMENT EXECUTE FUNCTION {Schema}.log_truncate();
+                            """, cancellationToken);
+                        installed.Add(table);
+                    }
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InsufficientPrivilege)
+            {
+                throw new CaptureSetupException(
+                    $"Cannot install the capture triggers: {ex.MessageText}. Trigger mode needs CREATE on the catalog database (for schema {Schema}) " +
+                    "and ownership of (or the TRIGGER privilege on) every tracked table; run `feedsync migrate` once as such a role.");
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.LockNotAvailable)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                throw await CatalogDdl.LockTimeoutErrorAsync(connection, "install the capture triggers", LockedRelations(), _lockTimeout, cancellationToken);
+            }
         }
 
         foreach (var table in installed)
@@ -89,50 +130,46 @@ internal sealed partial class TriggerSetup(Databases databases, IOptions<Catalog
         return installed;
     }
 
-    /// <summary>
-    /// Logs installed before the capture-lag figure lack <c>logged_at</c>. Adding it needs the log's owner; a runtime
-    /// role that is not captures on regardless, and the lag shows as unknown until <c>feedsync migrate</c> runs.
-    /// </summary>
+    /// <summary>Whether the change log exists, and whether it has <c>logged_at</c> (logs from before the capture-lag figure lack it).</summary>
+    private static async Task<(bool Exists, bool HasLoggedAt)> ReadLogAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var check = new NpgsqlCommand($"""
+            SELECT to_regclass('{Schema}.change_log') IS NOT NULL,
+                   EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = @schema AND table_name = 'change_log' AND column_name = 'logged_at')
+            """, connection);
+        check.Parameters.AddWithValue("schema", Schema);
+        await using var reader = await check.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetBoolean(0), reader.GetBoolean(1));
+    }
+
+    /// <summary>Upgrades a log from before the capture-lag figure (only <c>feedsync migrate</c> gets here).</summary>
     private async Task AddLoggedAtAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using (var check = new NpgsqlCommand(
-            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = @schema AND table_name = 'change_log' AND column_name = 'logged_at')", connection))
-        {
-            check.Parameters.AddWithValue("schema", Schema);
-            if ((bool)(await check.ExecuteScalarAsync(cancellationToken))!)
-            {
-                return;
-            }
-        }
-
         // ADD COLUMN wants an ACCESS EXCLUSIVE lock on the log; queued behind a long transaction it would block every
-        // catalog write (each fires the trigger that inserts into the log), so give up after a short wait instead.
+        // catalog write (each fires the trigger that inserts into the log), so it gives up after the short lock timeout.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            await using (var timeout = new NpgsqlCommand("SET LOCAL lock_timeout = '2s'", connection, transaction))
-            {
-                await timeout.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            await using (var alter = new NpgsqlCommand($"ALTER TABLE {Schema}.change_log ADD COLUMN IF NOT EXISTS logged_at timestamptz NOT NULL DEFAULT now()", connection, transaction))
-            {
-                await alter.ExecuteNonQueryAsync(cancellationToken);
-            }
-
+            await CatalogDdl.SetLockTimeoutAsync(connection, transaction, _lockTimeout, cancellationToken);
+            await ExecuteAsync(connection, transaction, $"ALTER TABLE {Schema}.change_log ADD COLUMN IF NOT EXISTS logged_at timestamptz NOT NULL DEFAULT now()", cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            LogLoggedAtAdded(Schema);
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InsufficientPrivilege)
         {
-            await transaction.RollbackAsync(cancellationToken);
-            LogNoLagColumn(ex.MessageText);
+            throw new CaptureSetupException(
+                $"Cannot add the logged_at column to {Schema}.change_log: {ex.MessageText}. Run `feedsync migrate` once as the log's owner (the role that installed the triggers).");
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.LockNotAvailable)
         {
             await transaction.RollbackAsync(cancellationToken);
-            LogLagColumnLocked(ex.MessageText);
+            throw await CatalogDdl.LockTimeoutErrorAsync(connection, $"add the logged_at column to {Schema}.change_log", [$"{Schema}.change_log"], _lockTimeout, cancellationToken);
         }
     }
+
+    /// <summary>The relations the install locks: the change log and every tracked table.</summary>
+    private IEnumerable<string> LockedRelations() => [$"{Schema}.change_log", .. _tables.Select(t => t.Table.Quoted)];
 
     /// <summary>Removes the triggers, their functions and the change log (dropping the schema cascades to the triggers).</summary>
     public async Task DropAsync(CancellationToken cancellationToken)
@@ -218,11 +255,8 @@ internal sealed partial class TriggerSetup(Databases databases, IOptions<Catalog
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The change log predates the capture-lag figure and this role cannot add its logged_at column ({Problem}); capture works, the lag shows as unknown until `feedsync migrate` runs as the log's owner")]
-    private partial void LogNoLagColumn(string problem);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The change log predates the capture-lag figure and its logged_at column could not be added: another transaction holds the log ({Problem}); capture works, the lag shows as unknown until the next start or `feedsync migrate` adds it")]
-    private partial void LogLagColumnLocked(string problem);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Added the logged_at column to {Schema}.change_log; the capture-lag figure is known from now on")]
+    private partial void LogLoggedAtAdded(string schema);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Installed the capture triggers on {Table}")]
     private partial void LogInstalled(string table);
