@@ -126,6 +126,28 @@ public sealed class ReconciliationSkipTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AColumnRenamedInPlace_ChangesEveryFingerprint_SoEveryRowIsMappedAgain_AndGoogleGetsTheNewName()
+    {
+        await ReconcileAsync();
+        Assert.Equal(0, (await ReconcileAsync()).RowsMapped);
+        var sku = (await PickUnpromotedAsync(_feedSync, 1))[0].Sku;
+        Assert.Contains("\"season\"", _feedSync.Held(sku)!["customAttributes"]!.ToJsonString(), StringComparison.Ordinal);
+
+        // Same values in the same order under another name: row::text would not change, the mapped product does.
+        await _feedSync.Database.ExecuteAsync("ALTER VIEW catalog.feed RENAME COLUMN season TO collection");
+
+        var result = await ReconcileAsync();
+
+        Assert.Equal(result.RowsRead, result.RowsMapped);
+        Assert.True(result.ProductsDiffering > 0, "the products now carry a custom attribute of another name");
+        await Wait.UntilAsync(
+            () => _feedSync.Held(sku)!["customAttributes"]!.ToJsonString().Contains("\"collection\"", StringComparison.Ordinal),
+            Timeout,
+            "Google holds the renamed custom attribute");
+        await _feedSync.WaitUntilInStepAsync(Timeout);
+    }
+
+    [Fact]
     public async Task SaleWindowThatOpenedOnFeedSyncsClock_IsFoundWithoutItsBoundary_AndPatchedOnce()
     {
         var product = (await PickUnpromotedAsync(_feedSync, 1))[0];
