@@ -42,7 +42,7 @@ internal sealed class CaptureOptions
     public long WarnRetainedBytes { get; set; } = 1L << 30;
 
     /// <summary>
-    /// How long DDL on catalog tables (trigger install, the change log's upgrade) waits for its lock before giving up.
+    /// How long DDL on catalog tables (publishing them, the trigger install, the change log's upgrade) waits for its lock before giving up.
     /// Short on purpose: a statement queued for a lock blocks every later write to that table until it gets it.
     /// </summary>
     public TimeSpan DdlLockTimeout { get; set; } = TimeSpan.FromSeconds(2);

@@ -257,10 +257,18 @@ internal sealed partial class ReplicationSetup(
 
         var list = string.Join(", ", (exists ? missing : tables).Select(t => t.Quoted));
         var sql = exists ? $"ALTER PUBLICATION {publication.Quoted} ADD TABLE {list}" : $"CREATE PUBLICATION {publication.Quoted} FOR TABLE {list}";
+        // Publishing a table takes a SHARE UPDATE EXCLUSIVE lock on it; waiting in the queue for it would hold up the
+        // table's other DDL, vacuum and index builds, so it gets the same short lock timeout as the trigger install.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            await using var create = new NpgsqlCommand(sql, connection);
-            await create.ExecuteNonQueryAsync(cancellationToken);
+            await CatalogDdl.SetLockTimeoutAsync(connection, transaction, _capture.DdlLockTimeout, cancellationToken);
+            await using (var create = new NpgsqlCommand(sql, connection, transaction))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
             LogPublication(publication.ToString(), list);
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InsufficientPrivilege)
@@ -268,6 +276,12 @@ internal sealed partial class ReplicationSetup(
             throw new CaptureSetupException(exists
                 ? $"Publication {publication} lacks the tracked table(s) {list}, and this role cannot add them ({ex.MessageText}). Run as the tables' owner: {sql};"
                 : $"Cannot create publication {publication}: {ex.MessageText}. Run as the tables' owner: {sql};");
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.LockNotAvailable)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            throw await CatalogDdl.LockTimeoutErrorAsync(
+                connection, $"publish {list} in {publication}", (exists ? missing : tables).Select(t => t.Quoted), _capture.DdlLockTimeout, cancellationToken);
         }
     }
 
