@@ -45,8 +45,8 @@ internal sealed partial class TriggerSetup(
         if (exists && !hasLoggedAt && !migrating)
         {
             throw new CaptureSetupException(
-                $"The trigger change log {Schema}.change_log predates its logged_at column (it feeds the capture-lag figure), and FeedSync changes the catalog's " +
-                "schema only in `feedsync migrate`. Run `feedsync migrate` once as the log's owner; capture starts by itself once the column exists (changes keep being logged meanwhile).");
+                $"The trigger change log {Schema}.change_log predates its logged_at column (it feeds the capture-lag figure), and FeedSync upgrades an existing " +
+                "log only in `feedsync migrate`. Run `feedsync migrate` once as the log's owner; capture starts by itself once the column exists (changes keep being logged meanwhile).");
         }
 
         if (await IsInstalledAsync(connection, cancellationToken))
