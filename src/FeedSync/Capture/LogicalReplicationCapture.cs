@@ -89,7 +89,7 @@ internal sealed partial class LogicalReplicationCapture(
 
     private async Task StreamAsync(CancellationToken stoppingToken)
     {
-        await using var replication = await ReplicationSetup.OpenReplicationAsync(databases.Catalog.ConnectionString, stoppingToken);
+        await using var replication = await ReplicationSetup.OpenReplicationAsync(databases.CatalogConnectionString, stoppingToken);
         replication.WalReceiverStatusInterval = _options.StatusInterval;
 
         using var streamFailed = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);

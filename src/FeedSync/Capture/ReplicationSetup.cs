@@ -84,7 +84,7 @@ internal sealed partial class ReplicationSetup(
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        await using (var replication = await OpenReplicationAsync(databases.Catalog.ConnectionString, cancellationToken))
+        await using (var replication = await OpenReplicationAsync(databases.CatalogConnectionString, cancellationToken))
         {
             try
             {
@@ -102,7 +102,7 @@ internal sealed partial class ReplicationSetup(
     /// <summary>Creates the slot with an exported snapshot and marks every product of that snapshot dirty before the snapshot expires.</summary>
     private async Task CreateSlotAndLoadAsync(string why, CancellationToken cancellationToken)
     {
-        await using var replication = await OpenReplicationAsync(databases.Catalog.ConnectionString, cancellationToken);
+        await using var replication = await OpenReplicationAsync(databases.CatalogConnectionString, cancellationToken);
         Npgsql.Replication.PgOutput.PgOutputReplicationSlot slot;
         try
         {

@@ -23,9 +23,14 @@ internal static class FeedSyncServices
         AddValidatedOptions<PushOptions, PushOptionsValidator>(services, configuration, PushOptions.Section);
         services.AddCaptureParts(configuration);
 
-        services.AddSingleton(sp => new Databases(
-            DataSource(sp.GetRequiredService<IOptions<CatalogOptions>>().Value.ConnectionString, "feedsync-catalog"),
-            DataSource(sp.GetRequiredService<IOptions<StateOptions>>().Value.ConnectionString, "feedsync-state")));
+        services.AddSingleton(sp =>
+        {
+            var catalog = WithApplicationName(sp.GetRequiredService<IOptions<CatalogOptions>>().Value.ConnectionString, "feedsync-catalog");
+            return new Databases(
+                NpgsqlDataSource.Create(catalog),
+                NpgsqlDataSource.Create(WithApplicationName(sp.GetRequiredService<IOptions<StateOptions>>().Value.ConnectionString, "feedsync-state")),
+                catalog);
+        });
         services.AddSingleton<StateMigrator>();
         services.AddSingleton<CatalogSchemaCheck>();
         services.AddSingleton<FeedView>();
@@ -135,10 +140,10 @@ internal static class FeedSyncServices
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
     }
 
-    private static NpgsqlDataSource DataSource(string connectionString, string applicationName)
+    private static string WithApplicationName(string connectionString, string applicationName)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         builder.ApplicationName ??= applicationName;
-        return NpgsqlDataSource.Create(builder.ConnectionString);
+        return builder.ConnectionString;
     }
 }

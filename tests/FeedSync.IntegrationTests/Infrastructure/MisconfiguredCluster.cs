@@ -33,7 +33,7 @@ public sealed class MisconfiguredCluster : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    private static async Task<string> PgShAsync(params string[] arguments)
+    internal static async Task<string> PgShAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "scripts", "pg.sh"));
