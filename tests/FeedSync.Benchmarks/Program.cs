@@ -6,7 +6,8 @@ using FeedSync.MerchantEmulator;
 using Npgsql;
 
 // FeedSync benchmarks: figures, not pass/fail. Run through scripts/bench.sh, which starts a throwaway PostgreSQL.
-//   end-to-end [--products N] [--rate R] [--duration S] [--connections C]   commit-to-emulator latency, calls per change, peak memory
+//   end-to-end [--products N] [--rate R] [--duration S] [--connections C] [--separate-state]
+//                                                        commit-to-emulator latency, calls per change, peak memory, CPU per change
 //   reconcile [--products N] [--drift PERCENT] [--cold]  reconciliation wall time and peak memory, no drift and PERCENT % drift
 //                                                        (--cold: also the first run after the upgrade, before any check is stored)
 //   transport [--updates N] [--latency-ms L] [--concurrency C] [--batch-size B]   batch vs concurrent pushes (no PostgreSQL)
@@ -61,7 +62,17 @@ try
         return;
     }
 
-    Console.WriteLine($"end-to-end: {products:N0} products, {rate} changes/s for {duration} s, Merchant API emulator at {emulator.Url}");
+    // --separate-state: FeedSync's own tables in a second database, as in production. Logical decoding then skips
+    // FeedSync's writes (another database) instead of decoding each of them and dropping it at the publication.
+    var stateConnectionString = connectionString;
+    if (args.Contains("--separate-state"))
+    {
+        await Execute(admin, $"CREATE DATABASE {database}_state");
+        stateConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database + "_state" }.ConnectionString;
+    }
+
+    Console.WriteLine($"end-to-end: {products:N0} products, {rate} changes/s for {duration} s, Merchant API emulator at {emulator.Url}"
+        + (stateConnectionString == connectionString ? "" : "; FeedSync state in its own database"));
     var report = await BenchCommand.RunAsync(
         new HostSettings
         {
@@ -69,7 +80,7 @@ try
             Overrides = new Dictionary<string, string?>
             {
                 ["FeedSync:Catalog:ConnectionString"] = connectionString,
-                ["FeedSync:State:ConnectionString"] = connectionString,
+                ["FeedSync:State:ConnectionString"] = stateConnectionString,
                 ["FeedSync:MerchantCenter:Endpoint"] = emulator.Url,
                 ["FeedSync:MerchantCenter:AccountId"] = "1234567",
                 ["FeedSync:MerchantCenter:DataSourceId"] = "7654321",
@@ -97,6 +108,7 @@ finally
     if (Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_KEEP") is null)
     {
         await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        await Execute(admin, $"DROP DATABASE IF EXISTS {database}_state WITH (FORCE)");
     }
     else
     {
