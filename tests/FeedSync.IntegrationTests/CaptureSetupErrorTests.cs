@@ -39,14 +39,7 @@ public sealed class CaptureSetupErrorTests(MisconfiguredCluster misconfigured) :
     [Fact]
     public async Task PgHbaWithoutALineForTheDatabase_RefusesReplication_WithAnErrorExplainingDatabaseNameVersusReplicationKeyword()
     {
-        await using (var admin = new NpgsqlConnection(misconfigured.ConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand("CREATE DATABASE shop", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var shop = new NpgsqlConnectionStringBuilder(misconfigured.ConnectionString) { Database = "shop" }.ConnectionString;
+        var shop = await ClusterDatabases.CreateAsync(misconfigured.ConnectionString, "shop");
 
         var error = await Assert.ThrowsAsync<CaptureSetupException>(() => ReplicationSetup.OpenReplicationAsync(shop, CancellationToken.None));
 

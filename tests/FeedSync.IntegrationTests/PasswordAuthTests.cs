@@ -13,14 +13,7 @@ public sealed class PasswordAuthTests(PasswordCluster cluster) : IClassFixture<P
     [Fact]
     public async Task CatalogAskingForAPassword_GetsItOnTheReplicationConnectionToo_AndTheSlotIsCreatedWithItsInitialLoad()
     {
-        await using (var admin = new NpgsqlConnection(cluster.ConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand("CREATE DATABASE shop", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var shop = new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { Database = "shop" }.ConnectionString;
+        var shop = await ClusterDatabases.CreateAsync(cluster.ConnectionString, "shop");
         await using (var withoutPassword = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(shop) { Password = null }.ConnectionString))
         {
             await Assert.ThrowsAnyAsync<NpgsqlException>(() => withoutPassword.OpenAsync());
