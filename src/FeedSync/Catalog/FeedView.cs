@@ -45,33 +45,6 @@ internal sealed partial class FeedView(Databases databases, IOptions<CatalogOpti
     /// <summary>Every distinct product key in the view, in the current snapshot.</summary>
     public IAsyncEnumerable<string> ReadAllKeysAsync(CancellationToken cancellationToken) => ReadAllKeysAsync(null, cancellationToken);
 
-    /// <summary>
-    /// One keyset page: up to <paramref name="limit"/> rows with product_key after <paramref name="afterKey"/>, in key
-    /// order (the view is built so this reads only its page). A key's rows may straddle the page end; the caller
-    /// drops the last key of a full page and starts the next page at the key before it.
-    /// </summary>
-    public async Task<List<FeedRow>> ReadPageAsync(string? afterKey, int limit, CancellationToken cancellationToken)
-    {
-        var keyType = await KeyTypeAsync(cancellationToken);
-        await using var command = databases.Catalog.CreateCommand(afterKey is null
-            ? $"SELECT * FROM {_view.Quoted} ORDER BY product_key LIMIT @limit"
-            : $"SELECT * FROM {_view.Quoted} WHERE product_key > CAST(@after AS {keyType}) ORDER BY product_key LIMIT @limit");
-        if (afterKey is not null)
-        {
-            command.Parameters.AddWithValue("after", afterKey);
-        }
-
-        command.Parameters.AddWithValue("limit", limit);
-        var rows = new List<FeedRow>(limit);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(ReadRow(reader));
-        }
-
-        return rows;
-    }
-
     /// <summary>Every distinct product key in the view, streamed (the catalog is never held in memory).</summary>
     /// <param name="snapshotName">An exported snapshot (a new replication slot's start point) to read the view as of, or null for now.</param>
     public async IAsyncEnumerable<string> ReadAllKeysAsync(string? snapshotName, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

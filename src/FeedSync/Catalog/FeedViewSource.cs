@@ -27,7 +27,8 @@ internal sealed partial class FeedView
     /// <summary>
     /// One keyset page of fingerprints: up to <paramref name="limit"/> rows after <paramref name="afterKey"/> in key
     /// order, each with product_key, the identity columns, the sale and availability columns the view has, and its
-    /// fingerprint. A key's rows may straddle the page end, as with <see cref="ReadPageAsync"/>.
+    /// fingerprint, in key order (the view is built so this reads only its page). A key's rows may straddle the page
+    /// end; the caller completes or drops the last key of a full page.
     /// </summary>
     public async Task<List<SourcedRow>> ReadSourcePageAsync(string? afterKey, int limit, CancellationToken cancellationToken) =>
         await ReadSourcedPageAsync(await NarrowColumnsAsync(cancellationToken), afterKey, limit, cancellationToken);
