@@ -39,16 +39,7 @@ internal sealed partial class FeedView
 
     private async Task<List<SourcedRow>> ReadSourcedPageAsync(string columns, string? afterKey, int limit, CancellationToken cancellationToken)
     {
-        var keyType = await KeyTypeAsync(cancellationToken);
-        await using var command = databases.Catalog.CreateCommand(afterKey is null
-            ? $"SELECT {SourceExpression}, {columns} FROM {_view.Quoted} v ORDER BY product_key LIMIT @limit"
-            : $"SELECT {SourceExpression}, {columns} FROM {_view.Quoted} v WHERE product_key > CAST(@after AS {keyType}) ORDER BY product_key LIMIT @limit");
-        if (afterKey is not null)
-        {
-            command.Parameters.AddWithValue("after", afterKey);
-        }
-
-        command.Parameters.AddWithValue("limit", limit);
+        await using var command = await KeyRangeCommandAsync(columns, afterKey, lastKey: null, limit, cancellationToken);
         return await ReadSourcedAsync(command, limit, cancellationToken);
     }
 
@@ -58,17 +49,38 @@ internal sealed partial class FeedView
     /// </summary>
     public async Task<List<SourcedRow>> ReadSourcedRangeAsync(string? afterKey, string lastKey, int capacity, CancellationToken cancellationToken)
     {
+        await using var command = await KeyRangeCommandAsync("v.*", afterKey, lastKey, limit: null, cancellationToken);
+        return await ReadSourcedAsync(command, capacity, cancellationToken);
+    }
+
+    /// <summary>Fingerprinted rows in key order after <paramref name="afterKey"/>, up to <paramref name="lastKey"/> and/or <paramref name="limit"/> rows.</summary>
+    private async Task<NpgsqlCommand> KeyRangeCommandAsync(string columns, string? afterKey, string? lastKey, int? limit, CancellationToken cancellationToken)
+    {
         var keyType = await KeyTypeAsync(cancellationToken);
-        await using var command = databases.Catalog.CreateCommand(afterKey is null
-            ? $"SELECT {SourceExpression}, v.* FROM {_view.Quoted} v WHERE product_key <= CAST(@last AS {keyType}) ORDER BY product_key"
-            : $"SELECT {SourceExpression}, v.* FROM {_view.Quoted} v WHERE product_key > CAST(@after AS {keyType}) AND product_key <= CAST(@last AS {keyType}) ORDER BY product_key");
+        var bounds = new List<string>();
+        var command = databases.Catalog.CreateCommand();
         if (afterKey is not null)
         {
+            bounds.Add($"product_key > CAST(@after AS {keyType})");
             command.Parameters.AddWithValue("after", afterKey);
         }
 
-        command.Parameters.AddWithValue("last", lastKey);
-        return await ReadSourcedAsync(command, capacity, cancellationToken);
+        if (lastKey is not null)
+        {
+            bounds.Add($"product_key <= CAST(@last AS {keyType})");
+            command.Parameters.AddWithValue("last", lastKey);
+        }
+
+        if (limit is not null)
+        {
+            command.Parameters.AddWithValue("limit", limit.Value);
+        }
+
+        command.CommandText = $"SELECT {SourceExpression}, {columns} FROM {_view.Quoted} v"
+            + (bounds.Count > 0 ? " WHERE " + string.Join(" AND ", bounds) : "")
+            + " ORDER BY product_key"
+            + (limit is not null ? " LIMIT @limit" : "");
+        return command;
     }
 
     /// <summary>Whole current rows of these keys, each with its fingerprint, read in one snapshot.</summary>
