@@ -243,11 +243,7 @@ internal sealed partial class ReplicationSetup(
             }
         }
 
-        await using (var check = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = @name)", connection))
-        {
-            check.Parameters.AddWithValue("name", publication.Name);
-            exists = (bool)(await check.ExecuteScalarAsync(cancellationToken))!;
-        }
+        exists = await PublicationExistsAsync(connection, publication.Name, cancellationToken);
 
         var missing = tables.Where(t => !published.Contains((t.SchemaOrPublic, t.Name))).ToList();
         if (exists && missing.Count == 0)
@@ -293,6 +289,13 @@ internal sealed partial class ReplicationSetup(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recreating replication slot {Slot} and resyncing the whole catalog: {Why}")]
     private partial void LogSlotRecreated(string slot, string why);
+
+    public static async Task<bool> PublicationExistsAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
+    {
+        await using var check = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = @name)", connection);
+        check.Parameters.AddWithValue("name", name);
+        return (bool)(await check.ExecuteScalarAsync(cancellationToken))!;
+    }
 }
 
 /// <summary>A catalog set-up problem that capture cannot work around; the message says what to change.</summary>

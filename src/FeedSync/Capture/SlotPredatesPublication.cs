@@ -53,9 +53,8 @@ internal sealed partial class SlotPredatesPublication(
 
     private async Task<bool> PublicationExistsAsync(CancellationToken cancellationToken)
     {
-        await using var command = databases.Catalog.CreateCommand("SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = @name)");
-        command.Parameters.AddWithValue("name", _options.PublicationName);
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await using var connection = await databases.Catalog.OpenConnectionAsync(cancellationToken);
+        return await ReplicationSetup.PublicationExistsAsync(connection, _options.PublicationName, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping and recreating replication slot {Slot} and resyncing the whole catalog: {Why}")]
