@@ -11,6 +11,9 @@ namespace FeedSync.Capture;
 /// </summary>
 internal sealed partial class CaptureLeader(Databases databases, IOptions<CaptureOptions> options, ILogger<CaptureLeader> logger)
 {
+    /// <summary>The advisory-lock key of the capture leader for one source (slot or change log).</summary>
+    internal const string LockKey = "hashtext('feedsync-capture:' || @source)";
+
     private readonly CaptureOptions _options = options.Value;
 
     /// <summary>The name the lock and the checkpoint are keyed by: the slot in Logical mode, a fixed name in Trigger mode.</summary>
@@ -27,7 +30,7 @@ internal sealed partial class CaptureLeader(Databases databases, IOptions<Captur
             var logged = false;
             while (true)
             {
-                await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext('feedsync-capture:' || @source))", connection);
+                await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", connection);
                 command.Parameters.AddWithValue("source", Source);
                 if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
                 {
@@ -71,7 +74,7 @@ internal sealed class LeaderLease(NpgsqlConnection connection, string source) : 
     {
         try
         {
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext('feedsync-capture:' || @source))", Connection);
+            await using var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({CaptureLeader.LockKey})", Connection);
             unlock.Parameters.AddWithValue("source", source);
             await unlock.ExecuteScalarAsync(CancellationToken.None);
         }
