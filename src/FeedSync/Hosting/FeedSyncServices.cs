@@ -84,6 +84,7 @@ internal static class FeedSyncServices
                 }));
 
         services.AddTransient<PushDrainJob>();
+        services.AddSingleton<DrainWake>();
         services.AddSingleton<PushDispatcher>();
         if (runServer)
         {

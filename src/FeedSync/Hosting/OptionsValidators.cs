@@ -137,6 +137,11 @@ internal sealed class PushOptionsValidator : IValidateOptions<PushOptions>
             problems.Add($"FeedSync:Push:MaxQueuedDrainJobs {options.MaxQueuedDrainJobs} must be between 1 and 50.");
         }
 
+        if (options.DrainIdleWait < TimeSpan.Zero || options.DrainIdleWait > TimeSpan.FromMinutes(1))
+        {
+            problems.Add($"FeedSync:Push:DrainIdleWait {options.DrainIdleWait} must be between 00:00:00 and 00:01:00.");
+        }
+
         if (options.WriteLease < TimeSpan.FromSeconds(2) || options.WriteLease > TimeSpan.FromHours(1))
         {
             problems.Add($"FeedSync:Push:WriteLease {options.WriteLease} must be between 00:00:02 and 01:00:00 (calls are abandoned at half of it).");

@@ -5,11 +5,13 @@ namespace FeedSync.Jobs;
 
 /// <summary>
 /// Starts drain jobs when pending products are due: at once when capture signals a commit, at the moment the
-/// next coalesced product becomes due, and on a short safety poll for work another process queued. It keeps
-/// only a few drain jobs queued, because Hangfire moves ~100 jobs/s and each job drains hundreds of products.
+/// next coalesced product becomes due, and on a short safety poll for work another process queued. Drains of this
+/// process that wait idle are woken first; it keeps only a few drain jobs queued, because Hangfire moves ~100 jobs/s
+/// and each job drains hundreds of products.
 /// </summary>
 internal sealed partial class PushDispatcher(
     PendingQueue queue,
+    DrainWake drains,
     IBackgroundJobClient jobs,
     JobStorage storage,
     IOptions<PushOptions> options,
@@ -32,7 +34,14 @@ internal sealed partial class PushDispatcher(
                 var (due, nextDueAt) = await queue.DueAsync(stoppingToken);
                 if (due > 0)
                 {
-                    EnqueueDrainJobs();
+                    // Drains waiting in this process take the work first; a new job is started only for what they
+                    // cannot claim in one step each (see DrainWake for why reading the count first loses nothing).
+                    var waiting = drains.Waiting;
+                    drains.Pulse();
+                    if (due > (long)waiting * options.Value.BatchSize)
+                    {
+                        EnqueueDrainJobs();
+                    }
                 }
 
                 if (nextDueAt is { } next)

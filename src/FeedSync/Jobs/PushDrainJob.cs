@@ -6,11 +6,12 @@ namespace FeedSync.Jobs;
 
 /// <summary>
 /// The Hangfire job that drains pending products. It takes no arguments: the work list is
-/// <c>feedsync.pending</c>, and several drain jobs split it through their claims.
+/// <c>feedsync.pending</c>, and several drain jobs split it through their claims. When nothing is due it waits up to
+/// <see cref="PushOptions.DrainIdleWait"/> for the dispatcher's pulse (<see cref="DrainWake"/>) before it ends.
 /// Retry policy: none from Hangfire. A failed product stays pending with its own backoff and the dispatcher
 /// starts a new drain job, so Hangfire retries would only stack on top of that.
 /// </summary>
-internal sealed partial class PushDrainJob(PushProcessor processor, IOptions<PushOptions> options, TimeProvider time, ILogger<PushDrainJob> logger)
+internal sealed partial class PushDrainJob(PushProcessor processor, DrainWake wake, IOptions<PushOptions> options, TimeProvider time, ILogger<PushDrainJob> logger)
 {
     public const string Queue = "a_push";
 
@@ -26,7 +27,15 @@ internal sealed partial class PushDrainJob(PushProcessor processor, IOptions<Pus
             var step = await processor.PushOnceAsync(cancellationToken);
             if (step.Claimed == 0)
             {
-                break;
+                // Nothing due: wait a little for the dispatcher's next pulse instead of ending, so a steady stream of
+                // commits keeps a few drain jobs busy rather than starting one per commit. At most as many drains wait
+                // as are kept queued; the others end and free their Hangfire workers.
+                if (!await wake.WaitAsync(options.Value.DrainIdleWait, options.Value.MaxQueuedDrainJobs, cancellationToken))
+                {
+                    break;
+                }
+
+                continue;
             }
 
             total += step.Claimed;

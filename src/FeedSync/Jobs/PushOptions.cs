@@ -14,8 +14,15 @@ internal sealed class PushOptions
     /// </summary>
     public TimeSpan CoalesceWindow { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Drain jobs kept queued at most; each drains until nothing is due.</summary>
+    /// <summary>Drain jobs kept queued at most, and drain jobs waiting idle at most; each drains until nothing is due.</summary>
     public int MaxQueuedDrainJobs { get; set; } = 2;
+
+    /// <summary>
+    /// How long a drain job that finds nothing due waits for new work before it ends. Zero ends it at once (a new job
+    /// is started per burst of commits). Each waiting drain holds a Hangfire worker meanwhile; at most
+    /// <see cref="MaxQueuedDrainJobs"/> wait at once.
+    /// </summary>
+    public TimeSpan DrainIdleWait { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Hangfire workers in this process.</summary>
     public int WorkerCount { get; set; } = 8;

@@ -1,0 +1,42 @@
+using FeedSync.IntegrationTests.Infrastructure;
+
+namespace FeedSync.IntegrationTests;
+
+/// <summary>Drain jobs outlive a quiet moment: changes that follow one another are pushed without a Hangfire job each.</summary>
+public sealed class DrainJobTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private FeedSyncHarness _feedSync = null!;
+
+    public async Task InitializeAsync()
+    {
+        // Long enough that a slow machine cannot end the drain between two changes of this test.
+        _feedSync = await FeedSyncHarness.CreateAsync(variants: 20, new Dictionary<string, string?> { ["FeedSync:Push:DrainIdleWait"] = "00:00:30" });
+        await _feedSync.StartAndSyncAsync();
+    }
+
+    public async Task DisposeAsync() => await _feedSync.DisposeAsync();
+
+    [Fact]
+    public async Task ChangesOneAfterAnother_ArePushedByTheDrainJobsAlreadyStarted()
+    {
+        var variantId = await _feedSync.Database.ScalarAsync<long>("SELECT min(variant_id) FROM catalog.prices WHERE market = 'US'");
+        var jobsBefore = await DrainJobsAsync();
+
+        for (var change = 1; change <= 6; change++)
+        {
+            var calls = _feedSync.Emulator.Requests.Count;
+            await _feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = amount + 1 WHERE variant_id = @v AND market = 'US'", ("v", variantId));
+            await Wait.UntilAsync(() => _feedSync.Emulator.Requests.Count > calls, Timeout, $"change {change} reached the emulator");
+        }
+
+        // Before drains waited for work, each of these commits started up to two drain jobs (12 here). The initial
+        // sync's drains may all have ended before the first change; then the dispatcher starts one or two, which
+        // take every later change.
+        Assert.InRange(await DrainJobsAsync() - jobsBefore, 0, 2);
+        await _feedSync.WaitUntilInStepAsync(Timeout);
+    }
+
+    private Task<long> DrainJobsAsync() =>
+        _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM hangfire.job WHERE invocationdata::text LIKE '%PushDrainJob%'");
+}

@@ -1,0 +1,81 @@
+using FeedSync.Hosting;
+using FeedSync.Jobs;
+
+namespace FeedSync.Tests.Jobs;
+
+/// <summary>
+/// Drain jobs that find nothing due wait for the dispatcher's pulse instead of ending, so a steady stream of commits
+/// does not start a Hangfire job per commit; only a few wait at once, and none waits past its idle time.
+/// </summary>
+public sealed class DrainWakeTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Pulse_WakesEveryWaitingDrain()
+    {
+        var wake = new DrainWake();
+        var first = wake.WaitAsync(Long, maxWaiting: 2, CancellationToken.None);
+        var second = wake.WaitAsync(Long, maxWaiting: 2, CancellationToken.None);
+        Assert.Equal(2, wake.Waiting);
+
+        wake.Pulse();
+
+        Assert.True(await first.WaitAsync(Long));
+        Assert.True(await second.WaitAsync(Long));
+        Assert.Equal(0, wake.Waiting);
+    }
+
+    [Fact]
+    public async Task WaitAsync_NoPulseWithinTheIdleTime_ReturnsFalse()
+    {
+        var wake = new DrainWake();
+        Assert.False(await wake.WaitAsync(TimeSpan.FromMilliseconds(20), maxWaiting: 2, CancellationToken.None));
+        Assert.Equal(0, wake.Waiting);
+    }
+
+    [Fact]
+    public async Task WaitAsync_WhenTheMostDrainsAlreadyWait_ReturnsFalseAtOnce()
+    {
+        var wake = new DrainWake();
+        var waiting = wake.WaitAsync(Long, maxWaiting: 1, CancellationToken.None);
+
+        Assert.False(await wake.WaitAsync(Long, maxWaiting: 1, CancellationToken.None).WaitAsync(Long));
+        Assert.Equal(1, wake.Waiting);
+        wake.Pulse();
+        Assert.True(await waiting.WaitAsync(Long));
+    }
+
+    [Fact]
+    public async Task WaitAsync_APulseBeforeTheWait_DoesNotEndIt()
+    {
+        // The dispatcher counts waiters before it pulses and starts a job itself when there were none: an earlier
+        // pulse is not kept for a later wait.
+        var wake = new DrainWake();
+        wake.Pulse();
+        Assert.False(await wake.WaitAsync(TimeSpan.FromMilliseconds(20), maxWaiting: 2, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task WaitAsync_Cancelled_ReturnsFalse()
+    {
+        var wake = new DrainWake();
+        using var shutdown = new CancellationTokenSource();
+        var waiting = wake.WaitAsync(Long, maxWaiting: 2, shutdown.Token);
+
+        await shutdown.CancelAsync();
+
+        Assert.False(await waiting.WaitAsync(Long));
+        Assert.Equal(0, wake.Waiting);
+    }
+
+    [Fact]
+    public void DrainIdleWait_OverAMinute_NamesTheKey() =>
+        Assert.Contains(
+            new PushOptionsValidator().Validate(null, new PushOptions { DrainIdleWait = TimeSpan.FromMinutes(2) }).Failures ?? [],
+            p => p.Contains("FeedSync:Push:DrainIdleWait", StringComparison.Ordinal));
+
+    [Fact]
+    public void DrainIdleWait_Zero_IsValid() =>
+        Assert.True(new PushOptionsValidator().Validate(null, new PushOptions { DrainIdleWait = TimeSpan.Zero }).Succeeded);
+}
