@@ -228,6 +228,11 @@ internal static class BenchCommand
         var pushesByVariant = pushes.GroupBy(p => p.VariantId).ToDictionary(g => g.Key, g => g.OrderBy(p => p.At).ToList());
         var changesByVariant = changes.GroupBy(c => c.VariantId).ToDictionary(g => g.Key, g => g.ToList());
         var latencies = new List<double>(changes.Count);
+
+        // FEEDSYNC_BENCH_LATENCIES=file.csv keeps every change (commit time in Unix ms, latency ms, variant) to see
+        // how the latency moves during the run, e.g. a warm-up after start.
+        var csv = Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_LATENCIES");
+        var perChange = csv is null ? null : new List<string>(changes.Count) { "committed_unix_ms,latency_ms,variant" };
         foreach (var (variantId, variantChanges) in changesByVariant)
         {
             var variantPushes = pushesByVariant.GetValueOrDefault(variantId) ?? [];
@@ -239,8 +244,14 @@ internal static class BenchCommand
                 if (delivered is not null)
                 {
                     latencies.Add(Math.Max(0, (delivered.At - change.CommittedAt).TotalMilliseconds));
+                    perChange?.Add(FormattableString.Invariant($"{change.CommittedAt.ToUnixTimeMilliseconds()},{latencies[^1]:0},{variantId}"));
                 }
             }
+        }
+
+        if (csv is not null)
+        {
+            File.WriteAllLines(csv, perChange!);
         }
 
         return latencies;
