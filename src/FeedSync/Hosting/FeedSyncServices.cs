@@ -25,10 +25,10 @@ internal static class FeedSyncServices
 
         services.AddSingleton(sp =>
         {
-            var catalog = WithApplicationName(sp.GetRequiredService<IOptions<CatalogOptions>>().Value.ConnectionString, "feedsync-catalog");
+            var catalog = ForFeedSync(sp.GetRequiredService<IOptions<CatalogOptions>>().Value.ConnectionString, "feedsync-catalog");
             return new Databases(
                 NpgsqlDataSource.Create(catalog),
-                NpgsqlDataSource.Create(WithApplicationName(sp.GetRequiredService<IOptions<StateOptions>>().Value.ConnectionString, "feedsync-state")),
+                NpgsqlDataSource.Create(ForFeedSync(sp.GetRequiredService<IOptions<StateOptions>>().Value.ConnectionString, "feedsync-state")),
                 catalog);
         });
         services.AddSingleton<StateMigrator>();
@@ -65,7 +65,7 @@ internal static class FeedSyncServices
     /// <summary>Hangfire on PostgreSQL with long polling (pickup in milliseconds), the drain job and its dispatcher.</summary>
     public static IServiceCollection AddPushJobs(this IServiceCollection services, IConfiguration configuration, bool runServer = true)
     {
-        var stateConnection = configuration[$"{StateOptions.Section}:ConnectionString"] ?? "";
+        var stateConnection = ForFeedSync(configuration[$"{StateOptions.Section}:ConnectionString"] ?? "", "feedsync-hangfire");
         var hangfireSchema = configuration[$"{StateOptions.Section}:{nameof(StateOptions.HangfireSchema)}"] ?? "hangfire";
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -141,10 +141,22 @@ internal static class FeedSyncServices
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
     }
 
-    private static string WithApplicationName(string connectionString, string applicationName)
+    /// <summary>
+    /// FeedSync's sessions: named for pg_stat_activity, and with PostgreSQL's JIT off (unless the connection string's
+    /// <c>Options</c> already set <c>jit</c>). FeedSync's statements are short and touch a few hundred keys, but right
+    /// after a bulk load, before autovacuum has analyzed the tables, their estimates cross <c>jit_above_cost</c>: the
+    /// capture's pending upsert then spent more time compiling than running, and on a fresh database the end-to-end
+    /// benchmark's median latency tripled (docs/benchmarks.md).
+    /// </summary>
+    internal static string ForFeedSync(string connectionString, string applicationName)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         builder.ApplicationName ??= applicationName;
+        if (builder.Options?.Contains("jit", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? "-c jit=off" : $"{builder.Options} -c jit=off";
+        }
+
         return builder.ConnectionString;
     }
 }
