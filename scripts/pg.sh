@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL 15 cluster for tests, the demo and benchmarks (no Docker on our machines).
 #
-#   scripts/pg.sh start DIR [--wal-level LEVEL] [--hba-databases LIST]
+#   scripts/pg.sh start DIR [--wal-level LEVEL] [--hba-databases LIST] [--shared-buffers SIZE]
 #                             # create + start a cluster in DIR; prints the Npgsql connection string
 #   scripts/pg.sh stop DIR    # stop it (fast) and delete DIR
 #
 # Options (for tests of set-up errors): --wal-level replica gives a cluster without logical decoding;
 # --hba-databases postgres lets TCP clients reach only the listed databases (comma-separated) plus
 # physical replication, so a logical replication connection to any other database is refused.
+# --shared-buffers 1GB sizes the buffer cache like a production server's (benchmarks; tests keep 128MB).
 #
 # Or source it and call pg_start DIR / pg_stop DIR; pg_start then also sets and exports
 # PG_CONNSTR, PG_PORT and PG_BINDIR in the caller. The connection string is also written to
@@ -67,13 +68,14 @@ free_port() {
 }
 
 pg_start() {
-  local dir=${1:?usage: pg_start DIR [--wal-level LEVEL] [--hba-databases LIST]}
+  local dir=${1:?usage: pg_start DIR [--wal-level LEVEL] [--hba-databases LIST] [--shared-buffers SIZE]}
   shift
-  local wal_level=logical hba_databases=all
+  local wal_level=logical hba_databases=all shared_buffers=128MB
   while [ $# -gt 0 ]; do
     case "$1" in
       --wal-level) wal_level=${2:?--wal-level needs a value}; shift 2 ;;
       --hba-databases) hba_databases=${2:?--hba-databases needs a value}; shift 2 ;;
+      --shared-buffers) shared_buffers=${2:?--shared-buffers needs a value}; shift 2 ;;
       *) echo "pg.sh: unknown option $1" >&2; return 1 ;;
     esac
   done
@@ -120,6 +122,7 @@ HBA
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$sockdir'
 wal_level = $wal_level
+shared_buffers = $shared_buffers
 max_replication_slots = 20
 max_wal_senders = 20
 max_connections = 300
@@ -179,7 +182,7 @@ pg_stop() {
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   case "${1:-}" in
-    start) shift; pg_start "${1:?usage: $0 start DIR [--wal-level LEVEL] [--hba-databases LIST]}" "${@:2}" ;;
+    start) shift; pg_start "${1:?usage: $0 start DIR [--wal-level LEVEL] [--hba-databases LIST] [--shared-buffers SIZE]}" "${@:2}" ;;
     stop) pg_stop "${2:?usage: $0 stop DIR}" ;;
     *) sed -n '2,5p' "$0" >&2; exit 2 ;;
   esac

@@ -93,7 +93,7 @@ try
                 ["Serilog:MinimumLevel:Override:FeedSync.Jobs.PushProcessor"] = Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_STEPLOG") ?? "Error",
             },
         },
-        new BenchSettings(products, rate, TimeSpan.FromSeconds(duration), IntArg("--connections", 16)),
+        new BenchSettings(products, rate, TimeSpan.FromSeconds(duration), IntArg("--connections", 16), TimeSpan.FromSeconds(IntArg("--warmup", 0)), !args.Contains("--no-settle")),
         Console.Out,
         CancellationToken.None);
     Console.WriteLine(report);
