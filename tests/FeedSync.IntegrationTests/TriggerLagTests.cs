@@ -28,8 +28,9 @@ public sealed class TriggerLagTests
             await captureOnly.WaitForInitialLoadAndClearAsync();
         }
 
-        // Holding the capture lock stands in for a capturing instance that has stopped making progress.
-        await using var stuckLeader = new NpgsqlConnection(feedSync.Database.ConnectionString);
+        // Holding the capture lock stands in for a capturing instance that has stopped making progress. Unpooled, so
+        // closing it ends the session and its lock, as the instance dying would (a pooled one keeps both until reused).
+        await using var stuckLeader = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(feedSync.Database.ConnectionString) { Pooling = false }.ConnectionString);
         await stuckLeader.OpenAsync();
         await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(hashtext('feedsync-capture:' || @source))", stuckLeader))
         {
