@@ -146,7 +146,7 @@ internal static class FeedSyncServices
     /// <c>Options</c> already set <c>jit</c>). FeedSync's statements are short and touch a few hundred keys, but right
     /// after a bulk load, before autovacuum has analyzed the tables, their estimates cross <c>jit_above_cost</c>: the
     /// capture's pending upsert then spent more time compiling than running, and on a fresh database the end-to-end
-    /// benchmark's median latency tripled (docs/benchmarks.md).
+    /// benchmark's median latency was about four times higher (docs/benchmarks.md).
     /// </summary>
     internal static string ForFeedSync(string connectionString, string applicationName)
     {
