@@ -224,10 +224,12 @@ internal static class BenchCommand
         await update.PrepareAsync(cancellationToken);
         for (var i = connectionIndex; i < total; i += bench.Connections)
         {
-            var due = TimeSpan.FromSeconds(i / bench.ChangesPerSecond);
-            if (due > clock.Elapsed)
+            // One reading of the clock: read twice, a thread preempted in between could pass Task.Delay a wait of
+            // -1 to -2 ms, which it truncates to -1 ms, "wait forever" (it hung a run 3 s into its measured phase).
+            var wait = TimeSpan.FromSeconds(i / bench.ChangesPerSecond) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(due - clock.Elapsed, cancellationToken);
+                await Task.Delay(wait, cancellationToken);
             }
 
             var price = prices + (i * 0.01m);
