@@ -28,37 +28,57 @@ internal static class PushRecorder
     /// </summary>
     public static async Task<Dictionary<string, List<LastPushed>>> LoadAsync(NpgsqlConnection connection, IReadOnlyCollection<string> productKeys, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("""
-            SELECT lp.product_key, lp.offer_id, lp.content_language, lp.feed_label, lp.content_hash, lp.payload::text, lp.pushed_at, lp.last_insert_at,
-                   lp.force_reason, lp.forced_at, coalesce(wi.in_doubt, false), CASE WHEN wi.lease_until > now() THEN wi.lease_until - now() END
-            FROM feedsync.last_pushed lp
-            LEFT JOIN feedsync.write_intent wi
-                   ON wi.offer_id = lp.offer_id AND wi.content_language = lp.content_language AND wi.feed_label = lp.feed_label
-            WHERE lp.product_key = ANY(@keys)
-            UNION ALL
-            SELECT wi.product_key, wi.offer_id, wi.content_language, wi.feed_label, '\x'::bytea, '{}', 'epoch', 'epoch',
-                   NULL, NULL, wi.in_doubt, CASE WHEN wi.lease_until > now() THEN wi.lease_until - now() END
-            FROM feedsync.write_intent wi
-            WHERE wi.product_key = ANY(@keys) AND (wi.in_doubt OR wi.lease_until > now())
-              AND NOT EXISTS (SELECT 1 FROM feedsync.last_pushed lp
-                              WHERE lp.offer_id = wi.offer_id AND lp.content_language = wi.content_language AND lp.feed_label = wi.feed_label)
-            """, connection);
-        command.Parameters.AddWithValue("keys", productKeys.ToArray());
-        var result = new Dictionary<string, List<LastPushed>>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // Two plain index scans in one round trip, merged here: a join of the two (or a union for the destinations
+        // only write_intent has) took twice the time and ten times the planning (measured with pg_stat_statements).
+        var keys = productKeys.ToArray();
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("""
+                    SELECT product_key, offer_id, content_language, feed_label, content_hash, payload::text, pushed_at, last_insert_at, force_reason, forced_at
+                    FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
+                    """) { Parameters = { new NpgsqlParameter("keys", keys) } },
+                new NpgsqlBatchCommand("""
+                    SELECT product_key, offer_id, content_language, feed_label, in_doubt, CASE WHEN lease_until > now() THEN lease_until - now() END
+                    FROM feedsync.write_intent WHERE product_key = ANY(@keys)
+                    """) { Parameters = { new NpgsqlParameter("keys", keys) } },
+            },
+        };
+        var held = new Dictionary<ProductIdentity, LastPushed>();
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var last = new LastPushed(
-                new ProductIdentity(reader.GetString(2), reader.GetString(3), reader.GetString(1)),
+            var identity = new ProductIdentity(reader.GetString(2), reader.GetString(3), reader.GetString(1));
+            held[identity] = new LastPushed(
+                identity,
                 reader.GetString(0),
                 (byte[])reader[4],
                 JsonNode.Parse(reader.GetString(5))!.AsObject(),
                 reader.GetFieldValue<DateTimeOffset>(6),
                 reader.GetFieldValue<DateTimeOffset>(7),
                 reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
-                reader.IsDBNull(11) ? null : reader.GetFieldValue<TimeSpan>(11),
-                reader.GetBoolean(10));
+                reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var identity = new ProductIdentity(reader.GetString(2), reader.GetString(3), reader.GetString(1));
+            var (inDoubt, leaseLeft) = (reader.GetBoolean(4), reader.IsDBNull(5) ? (TimeSpan?)null : reader.GetFieldValue<TimeSpan>(5));
+            if (held.TryGetValue(identity, out var last))
+            {
+                held[identity] = last with { InDoubt = inDoubt, LeaseLeft = leaseLeft };
+            }
+            else if (inDoubt || leaseLeft is not null)
+            {
+                held[identity] = new LastPushed(identity, reader.GetString(0), [], [], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, LeaseLeft: leaseLeft, InDoubt: inDoubt);
+            }
+        }
+
+        var result = new Dictionary<string, List<LastPushed>>(StringComparer.Ordinal);
+        foreach (var last in held.Values)
+        {
             if (!result.TryGetValue(last.ProductKey, out var list))
             {
                 result[last.ProductKey] = list = [];
