@@ -16,13 +16,7 @@ public sealed class WriteLeaseTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _feedSync = await FeedSyncHarness.CreateAsync(variants: 8, new Dictionary<string, string?>
-        {
-            ["FeedSync:Push:WriteLease"] = "00:00:10",
-            // Retries within a call end well inside half the lease, so a 5xx is answered, not abandoned.
-            ["FeedSync:MerchantCenter:RetryBaseDelay"] = "00:00:00.050",
-            ["FeedSync:MerchantCenter:MaxRetryDelay"] = "00:00:00.200",
-        });
+        _feedSync = await FeedSyncHarness.CreateAsync(variants: 8, new Dictionary<string, string?> { ["FeedSync:Push:WriteLease"] = "00:00:10" });
         await _feedSync.StartAndSyncAsync();
     }
 
@@ -35,10 +29,8 @@ public sealed class WriteLeaseTests : IAsyncLifetime
         var key = variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         // What a pusher leaves behind when its claim connection drops while its insert is on the way to Google.
-        await _feedSync.Database.ExecuteAsync("""
-            INSERT INTO feedsync.write_intent (offer_id, content_language, feed_label, product_key, sent_at, lease_until, in_doubt)
-            SELECT offer_id, content_language, feed_label, product_key, now(), now() + interval '1 hour', true FROM feedsync.last_pushed WHERE product_key = @k
-            """, ("k", key));
+        await _feedSync.Database.ExecuteAsync(
+            "UPDATE feedsync.last_pushed SET force_reason = 'in_doubt', forced_at = now(), lease_until = now() + interval '1 hour' WHERE product_key = @k", ("k", key));
         var before = _feedSync.RequestsFor(sku).Count;
         var price = await _feedSync.Database.ScalarAsync<decimal>("SELECT amount FROM catalog.prices WHERE variant_id = @v AND market = 'US'", ("v", variantId));
         await _feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = @a WHERE variant_id = @v AND market = 'US'", ("a", price + 1m), ("v", variantId));
@@ -52,7 +44,7 @@ public sealed class WriteLeaseTests : IAsyncLifetime
 
         // The lease runs out: the product goes as a full insert of the latest content.
         await _feedSync.Database.ExecuteAsync("""
-            UPDATE feedsync.write_intent SET lease_until = now() - interval '1 second' WHERE product_key = @k;
+            UPDATE feedsync.last_pushed SET lease_until = now() - interval '1 second' WHERE product_key = @k;
             UPDATE feedsync.pending SET not_before = now() WHERE product_key = @k;
             """, ("k", key));
         await _feedSync.WaitUntilInStepAsync(Timeout);
@@ -60,7 +52,8 @@ public sealed class WriteLeaseTests : IAsyncLifetime
         Assert.Equal("POST", resent.Method);
         Assert.Equal(ForceReason.Describe(ForceReason.InDoubt), await _feedSync.Database.ScalarAsync<string>(
             "SELECT why FROM feedsync.push_log WHERE product_key = @k ORDER BY id DESC LIMIT 1", ("k", key)));
-        Assert.True(await NothingInDoubtAsync(key));
+        Assert.True(await _feedSync.Database.ScalarAsync<bool>(
+            "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)));
     }
 
     [Fact]
@@ -76,10 +69,10 @@ public sealed class WriteLeaseTests : IAsyncLifetime
         await SetPriceAsync(price + 1m);
         await Wait.UntilAsync(
             () => _feedSync.Database.ScalarAsync<bool>(
-                "SELECT coalesce((SELECT bool_and(in_doubt AND lease_until > now()) FROM feedsync.write_intent WHERE product_key = @k), false)", ("k", key)),
+                "SELECT coalesce((SELECT bool_and(force_reason = 'in_doubt' AND lease_until > now()) FROM feedsync.last_pushed WHERE product_key = @k), false)", ("k", key)),
             Timeout,
             "the patch is on its way (in doubt, under lease)");
-        var leaseUntil = await _feedSync.Database.ScalarAsync<DateTime>("SELECT max(lease_until) FROM feedsync.write_intent WHERE product_key = @k", ("k", key));
+        var leaseUntil = await _feedSync.Database.ScalarAsync<DateTime>("SELECT max(lease_until) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key));
 
         // Newer content while the patch is in flight.
         await SetPriceAsync(price + 2m);
@@ -90,7 +83,7 @@ public sealed class WriteLeaseTests : IAsyncLifetime
             "the patch is abandoned at half the lease");
         Assert.True(
             await _feedSync.Database.ScalarAsync<bool>(
-                "SELECT coalesce(bool_and(in_doubt AND lease_until = @u), false) FROM feedsync.write_intent WHERE product_key = @k", ("k", key), ("u", leaseUntil)),
+                "SELECT coalesce(bool_and(force_reason = 'in_doubt' AND lease_until = @u), false) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key), ("u", leaseUntil)),
             "the abandoned patch stays in doubt and keeps its lease (Google may still apply it)");
 
         // Retry at once (a short backoff): the product must still wait for the lease, not race the late patch.
@@ -135,75 +128,7 @@ public sealed class WriteLeaseTests : IAsyncLifetime
 
         Assert.Equal(2L, await _feedSync.Database.ScalarAsync<long>("SELECT last_value FROM public.deadlock_once"));
         Assert.Single(_feedSync.RequestsFor(sku).Skip(before));
-        Assert.True(await NothingInDoubtAsync(key));
+        Assert.True(await _feedSync.Database.ScalarAsync<bool>(
+            "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)));
     }
-
-    [Fact]
-    public async Task APatchGoogleAnswersWith500_StaysInDoubtWithoutALease_AndIsResentAsAFullInsert()
-    {
-        var (_, variantId, sku) = (await PickUnpromotedAsync(_feedSync, 1))[0];
-        var key = variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var before = _feedSync.RequestsFor(sku).Count;
-
-        _feedSync.Emulator.Faults = new FaultSettings { Share500 = 1 };
-        await _feedSync.Database.ExecuteAsync(
-            "UPDATE catalog.prices SET amount = amount + 1 WHERE variant_id = @v AND market = 'US'", ("v", variantId));
-        await Wait.UntilAsync(
-            () => _feedSync.Database.ScalarAsync<bool>(
-                "SELECT coalesce((SELECT bool_and(in_doubt AND lease_until IS NULL) FROM feedsync.write_intent WHERE product_key = @k), false)", ("k", key)),
-            Timeout,
-            "Google answered the patch with 500: whether it applied it is unknown, but nothing of it is in flight");
-        Assert.All(_feedSync.RequestsFor(sku).Skip(before), r => Assert.Equal(("PATCH", 500), (r.Method, r.Status)));
-
-        _feedSync.Emulator.Faults = FaultSettings.None;
-        await _feedSync.Database.ExecuteAsync("UPDATE feedsync.pending SET not_before = now() WHERE product_key = @k", ("k", key));
-        await _feedSync.WaitUntilInStepAsync(Timeout);
-
-        Assert.Equal("POST", _feedSync.RequestsFor(sku).Last().Method);
-        Assert.Equal(ForceReason.Describe(ForceReason.InDoubt), await _feedSync.Database.ScalarAsync<string>(
-            "SELECT why FROM feedsync.push_log WHERE product_key = @k ORDER BY id DESC LIMIT 1", ("k", key)));
-        Assert.True(await NothingInDoubtAsync(key));
-    }
-
-    [Fact]
-    public async Task AResyncRequestedWhileAFullInsertIsInFlight_OutlivesThatInsert_SoTheNextPushIsAFullInsertToo()
-    {
-        var (_, variantId, sku) = (await PickUnpromotedAsync(_feedSync, 1))[0];
-        var key = variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var before = _feedSync.RequestsFor(sku).Count;
-        await _feedSync.Database.ExecuteAsync(
-            "UPDATE feedsync.last_pushed SET force_reason = 'operator_resync', forced_at = now() - interval '1 minute' WHERE product_key = @k", ("k", key));
-
-        // Google answers after 2 s; while the full insert the first resync asked for is on its way, an operator asks again.
-        _feedSync.Emulator.Faults = new FaultSettings { LatencyMs = 2000 };
-        await SetPriceAsync(_feedSync, variantId, 1m);
-        await Wait.UntilAsync(
-            () => _feedSync.Database.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM feedsync.write_intent WHERE product_key = @k)", ("k", key)),
-            Timeout,
-            "the full insert is on its way");
-        await _feedSync.Database.ExecuteAsync("UPDATE feedsync.last_pushed SET forced_at = now() WHERE product_key = @k", ("k", key));
-        await Wait.UntilAsync(
-            () => _feedSync.Database.ScalarAsync<bool>("SELECT NOT EXISTS (SELECT 1 FROM feedsync.write_intent WHERE product_key = @k)", ("k", key)),
-            Timeout,
-            "the full insert is recorded");
-        _feedSync.Emulator.Faults = FaultSettings.None;
-        Assert.Equal("operator_resync", await _feedSync.Database.ScalarAsync<string>(
-            "SELECT force_reason FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)));
-
-        await SetPriceAsync(_feedSync, variantId, 2m);
-        await _feedSync.WaitUntilInStepAsync(Timeout);
-
-        var sent = _feedSync.RequestsFor(sku).Skip(before).ToList();
-        Assert.Equal(["POST", "POST"], sent.Select(r => r.Method));
-        Assert.True(await NothingInDoubtAsync(key), "the second full insert ends the mark");
-
-        static async Task SetPriceAsync(FeedSyncHarness feedSync, long variantId, decimal increase) => await feedSync.Database.ExecuteAsync(
-            "UPDATE catalog.prices SET amount = amount + @a WHERE variant_id = @v AND market = 'US'", ("a", increase), ("v", variantId));
-    }
-
-    /// <summary>No write of the product is in doubt or leased, and no full insert is pending for it.</summary>
-    private Task<bool> NothingInDoubtAsync(string key) => _feedSync.Database.ScalarAsync<bool>("""
-        SELECT NOT EXISTS (SELECT 1 FROM feedsync.write_intent WHERE product_key = @k)
-           AND (SELECT bool_and(force_reason IS NULL) FROM feedsync.last_pushed WHERE product_key = @k)
-        """, ("k", key));
 }

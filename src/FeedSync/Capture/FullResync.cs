@@ -28,7 +28,7 @@ internal sealed partial class FullResync(Databases databases, FeedView feedView,
             }
         }
 
-        await using (var command = databases.State.CreateCommand(PushRecorder.HeldProductKeysSql))
+        await using (var command = databases.State.CreateCommand("SELECT DISTINCT product_key FROM feedsync.last_pushed"))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))

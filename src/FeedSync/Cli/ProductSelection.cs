@@ -40,7 +40,7 @@ internal sealed record ProductSelection(bool All, IReadOnlyList<string> OfferIds
                 yield return (chunk, false);
             }
 
-            await foreach (var gone in QueryChunksAsync(databases.State, Jobs.PushRecorder.HeldProductKeysSql, null, cancellationToken))
+            await foreach (var gone in QueryChunksAsync(databases.State, "SELECT DISTINCT product_key FROM feedsync.last_pushed", null, cancellationToken))
             {
                 yield return (gone, true);
             }
@@ -57,11 +57,7 @@ internal sealed record ProductSelection(bool All, IReadOnlyList<string> OfferIds
             }
 
             await foreach (var c in QueryChunksAsync(databases.State,
-                               """
-                               SELECT product_key FROM feedsync.last_pushed WHERE offer_id = ANY(@p)
-                               UNION SELECT product_key FROM feedsync.write_intent WHERE offer_id = ANY(@p)
-                               UNION SELECT product_key FROM feedsync.product_problems WHERE offer_id = ANY(@p)
-                               """,
+                               "SELECT product_key FROM feedsync.last_pushed WHERE offer_id = ANY(@p) UNION SELECT product_key FROM feedsync.product_problems WHERE offer_id = ANY(@p)",
                                OfferIds.ToArray(), cancellationToken))
             {
                 keys.UnionWith(c);

@@ -29,13 +29,7 @@ internal sealed class ProductQueries(Databases databases)
         foreach (var sql in new[]
                  {
                      "SELECT first_dirty_at, last_dirty_at, not_before, attempts, last_error FROM feedsync.pending WHERE product_key = @key",
-                     """
-                     SELECT lp.content_language || '~' || lp.feed_label, lp.offer_id, lp.pushed_at, lp.last_insert_at, lp.payload::text,
-                            CASE WHEN wi.in_doubt THEN 'in_doubt' ELSE lp.force_reason END
-                     FROM feedsync.last_pushed lp LEFT JOIN feedsync.write_intent wi
-                       ON wi.offer_id = lp.offer_id AND wi.content_language = lp.content_language AND wi.feed_label = lp.feed_label
-                     WHERE lp.product_key = @key ORDER BY 1
-                     """,
+                     "SELECT content_language || '~' || feed_label, offer_id, pushed_at, last_insert_at, payload::text, force_reason FROM feedsync.last_pushed WHERE product_key = @key ORDER BY 1",
                      "SELECT product_key, offer_id, content_language || '~' || feed_label, source, reason, detail, occurred_at FROM feedsync.product_problems WHERE product_key = @key",
                      """
                      SELECT s.offer_id, s.content_language || '~' || s.feed_label, s.disapproved, s.issue_count, s.item_issues::text, s.pulled_at, lp.product_key

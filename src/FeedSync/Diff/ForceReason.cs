@@ -1,9 +1,8 @@
 namespace FeedSync.Diff;
 
 /// <summary>
-/// Why a destination's next push must be a full insert whatever the diff says, so the audit log and the dashboard
-/// say the true reason. An operator resync and the expiry refresh are stored in <c>last_pushed.force_reason</c>;
-/// a write in doubt in <c>write_intent</c> (it is set and cleared on every push, and last_pushed's rows are wide).
+/// Why a destination's next push must be a full insert whatever the diff says (<c>last_pushed.force_reason</c>).
+/// One marker for every cause, so the audit log and the dashboard say the true reason.
 /// </summary>
 internal static class ForceReason
 {

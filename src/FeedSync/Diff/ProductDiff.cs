@@ -5,9 +5,7 @@ namespace FeedSync.Diff;
 
 /// <summary>
 /// What FeedSync last sent successfully for one product destination, and whether (and why) its next push must be a
-/// full insert (<see cref="FullInsertReason"/>). An empty <see cref="Payload"/> means Google never accepted one.
-/// <see cref="ForceReason"/> and <see cref="ForcedAt"/> are the mark stored in <c>last_pushed</c> (an operator resync
-/// or the expiry refresh); <see cref="InDoubt"/>: an earlier write's outcome is unknown (<c>write_intent</c>).
+/// full insert (<see cref="Diff.ForceReason"/>). An empty <see cref="Payload"/> means Google never accepted one.
 /// <see cref="LeaseLeft"/>: how long a write of another pusher may still be in flight (see <c>Jobs.WriteLease</c>).
 /// </summary>
 internal sealed record LastPushed(
@@ -19,12 +17,7 @@ internal sealed record LastPushed(
     DateTimeOffset LastInsertAt,
     string? ForceReason = null,
     DateTimeOffset? ForcedAt = null,
-    TimeSpan? LeaseLeft = null,
-    bool InDoubt = false)
-{
-    /// <summary>Why the next push must be a full insert, if it must: a write in doubt first, it says the most.</summary>
-    public string? FullInsertReason => InDoubt ? Diff.ForceReason.InDoubt : ForceReason;
-}
+    TimeSpan? LeaseLeft = null);
 
 /// <summary>
 /// Decides the cheapest call that makes Google hold the current content: nothing when the hash matches, a
@@ -57,7 +50,7 @@ internal static class ProductDiff
             return new PushDecision(PushAction.Insert, identity, current, [], "not pushed before");
         }
 
-        if (last.FullInsertReason is { } reason)
+        if (last.ForceReason is { } reason)
         {
             // Operator resync, expiry refresh or a write in doubt: a full insert (it also restarts Google's 30-day expiry clock).
             return new PushDecision(PushAction.Insert, identity, current, [], ForceReason.Describe(reason));

@@ -23,7 +23,7 @@ internal static class ChangeClassifier
 
     public static ChangeClass Classify(PushDecision decision, LastPushed? last)
     {
-        if (decision.Action is PushAction.Delete or PushAction.None || last is null || last.FullInsertReason is not null || decision.Input is null)
+        if (decision.Action is PushAction.Delete or PushAction.None || last is null || last.ForceReason is not null || decision.Input is null)
         {
             return ChangeClass.Critical;
         }

@@ -307,9 +307,9 @@ internal sealed partial class Reconciliation(
         await ExecuteAsync(connection, "CREATE INDEX ON pg_temp.reconcile_seen (product_key); ANALYZE pg_temp.reconcile_seen", cancellationToken);
         long gone = 0;
         var chunk = new List<string>(5000);
-        await using (var command = new NpgsqlCommand($"""
-            SELECT h.product_key FROM ({PushRecorder.HeldProductKeysSql}) h
-            WHERE NOT EXISTS (SELECT 1 FROM pg_temp.reconcile_seen s WHERE s.product_key = h.product_key)
+        await using (var command = new NpgsqlCommand("""
+            SELECT DISTINCT lp.product_key FROM feedsync.last_pushed lp
+            WHERE NOT EXISTS (SELECT 1 FROM pg_temp.reconcile_seen s WHERE s.product_key = lp.product_key)
             """, connection) { CommandTimeout = 0 })
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -357,9 +357,7 @@ internal sealed partial class Reconciliation(
         await using var command = new NpgsqlCommand("""
             SELECT product_key, offer_id, content_language, feed_label, content_hash, reconciled_source,
                    -- An expiry refresh is already scheduled, spread over the day: forcing it now would undo the spread.
-                   (force_reason IS NOT NULL AND force_reason <> 'expiry_refresh')
-                   -- A write in doubt: what Google holds is unknown.
-                   OR (offer_id, content_language, feed_label) IN (SELECT offer_id, content_language, feed_label FROM feedsync.write_intent WHERE in_doubt)
+                   force_reason IS NOT NULL AND force_reason <> 'expiry_refresh'
             FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
             """, connection);
         command.Parameters.AddWithValue("keys", keys);

@@ -34,7 +34,7 @@ internal sealed partial class PushProcessor(
     {
         var stopwatch = Stopwatch.StartNew();
         await using var connection = await databases.State.OpenConnectionAsync(cancellationToken);
-        List<(string, ProductIdentity, bool)> leased = [];
+        List<(string, ProductIdentity)> leased = [];
         try
         {
             var claims = await PendingQueue.ClaimAsync(connection, pushOptions.Value.BatchSize, cancellationToken);
@@ -67,9 +67,8 @@ internal sealed partial class PushProcessor(
             var freshnessPlan = await freshness.PlanAsync(connection, keys, rows, lastPushed, decisions, now, cancellationToken);
 
             var calls = decisions.Where(d => d.Decision.Action != PushAction.None).ToList();
-            var previous = lastPushed.Values.SelectMany(l => l).ToDictionary(l => l.Identity);
             var writes = calls.Select(c => (c.ProductKey, c.Decision.Identity)).ToList();
-            leased = writes.Select(w => (w.ProductKey, w.Identity, previous.GetValueOrDefault(w.Identity)?.InDoubt ?? false)).ToList();
+            leased = writes;
             await PushRecorder.RecordIntentAsync(connection, writes, pushOptions.Value.WriteLease, cancellationToken);
 
             // From here Google may receive the calls, and a failure or cancellation may leave one unanswered yet
@@ -78,13 +77,18 @@ internal sealed partial class PushProcessor(
             var plannedAt = stopwatch.ElapsedMilliseconds;
             var outcomes = await WriteLease.CallAsync(merchant, calls, pushOptions.Value.WriteLease, cancellationToken);
             var calledAt = stopwatch.ElapsedMilliseconds;
+            var previous = lastPushed.Values.SelectMany(l => l).ToDictionary(l => l.Identity);
+            var restore = outcomes
+                .Where(o => NotApplied(o.Result) && previous.ContainsKey(o.Decision.Identity))
+                .Select(o => previous[o.Decision.Identity])
+                .ToList();
 
             var releases = claims.Select(c => waiting.TryGetValue(c.ProductKey, out var left) ? WriteLease.Wait(c, left) : ReleaseFor(c, outcomes)).ToList();
             healthy.AddRange(outcomes.Where(o => o.Result.IsSuccess && o.CalledAction != PushAction.Delete).Select(o => (o.ProductKey, o.Decision.Identity)));
 
             await RecordAsync(
                 connection,
-                () => PushRecorder.RecordCommands(outcomes, localProblems, healthy, previous).Concat(FreshnessGate.RecordCommands(freshnessPlan, outcomes)),
+                () => PushRecorder.RecordCommands(outcomes, localProblems, healthy, restore).Concat(FreshnessGate.RecordCommands(freshnessPlan, outcomes)),
                 cancellationToken);
             freshness.Recorded(freshnessPlan);
 
@@ -115,8 +119,8 @@ internal sealed partial class PushProcessor(
             if (connection.State == System.Data.ConnectionState.Open)
             {
                 // Failed or cancelled before any call was made, and the claims were held throughout: no one else
-                // can be writing these products, so the intent just recorded can be taken back.
-                await PushRecorder.WithdrawIntentAsync(connection, leased, CancellationToken.None);
+                // can be writing these products, so the lease just taken can end now.
+                await PushRecorder.EndLeaseAsync(connection, leased, CancellationToken.None);
                 await PendingQueue.UnlockAllAsync(connection, CancellationToken.None);
             }
         }
@@ -154,6 +158,14 @@ internal sealed partial class PushProcessor(
             }
         }
     }
+
+    /// <summary>
+    /// Answers after which Google certainly did not apply the write (unlike a timeout or a 5xx), and no earlier attempt
+    /// of it went unanswered.
+    /// </summary>
+    private static bool NotApplied(MerchantResult result) =>
+        !result.Unanswered
+        && result.Kind is ResultKind.DataError or ResultKind.Stale or ResultKind.ConfigurationError or ResultKind.RateLimited or ResultKind.CircuitOpen;
 
     /// <summary>Decides each destination of one product key: current view rows against what was last pushed.</summary>
     private void Plan(

@@ -17,68 +17,28 @@ internal sealed record LocalProblem(string ProductKey, ProductIdentity Identity,
 /// </summary>
 internal static class PushRecorder
 {
-    /// <summary>Every product key Google may hold a destination of: one it accepted, or one whose write is in doubt.</summary>
-    public const string HeldProductKeysSql = "SELECT product_key FROM feedsync.last_pushed UNION SELECT product_key FROM feedsync.write_intent WHERE in_doubt";
-
-    /// <summary>
-    /// What FeedSync knows Google holds for the products' destinations, with the state of their last write
-    /// (<c>write_intent</c>): in doubt, and how long its lease has left. A destination whose first write is in doubt
-    /// (or leased) has no accepted content yet; it comes back with an empty hash and payload, so the diff resends it
-    /// in full, or deletes it if it left the view.
-    /// </summary>
     public static async Task<Dictionary<string, List<LastPushed>>> LoadAsync(NpgsqlConnection connection, IReadOnlyCollection<string> productKeys, CancellationToken cancellationToken)
     {
-        // Two plain index scans in one round trip, merged here: a join of the two (and a union for the destinations
-        // only write_intent has) took twice the time per destination (pg_stat_statements, 100k benchmark).
-        var keys = productKeys.ToArray();
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand("""
-                    SELECT product_key, offer_id, content_language, feed_label, content_hash, payload::text, pushed_at, last_insert_at, force_reason, forced_at
-                    FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
-                    """) { Parameters = { new NpgsqlParameter("keys", keys) } },
-                new NpgsqlBatchCommand("""
-                    SELECT product_key, offer_id, content_language, feed_label, in_doubt, CASE WHEN lease_until > now() THEN lease_until - now() END
-                    FROM feedsync.write_intent WHERE product_key = ANY(@keys)
-                    """) { Parameters = { new NpgsqlParameter("keys", keys) } },
-            },
-        };
-        var held = new Dictionary<ProductIdentity, LastPushed>();
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            SELECT product_key, offer_id, content_language, feed_label, content_hash, payload::text, pushed_at, last_insert_at, force_reason, forced_at,
+                   CASE WHEN lease_until > now() THEN lease_until - now() END
+            FROM feedsync.last_pushed WHERE product_key = ANY(@keys)
+            """, connection);
+        command.Parameters.AddWithValue("keys", productKeys.ToArray());
+        var result = new Dictionary<string, List<LastPushed>>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var identity = new ProductIdentity(reader.GetString(2), reader.GetString(3), reader.GetString(1));
-            held[identity] = new LastPushed(
-                identity,
+            var last = new LastPushed(
+                new ProductIdentity(reader.GetString(2), reader.GetString(3), reader.GetString(1)),
                 reader.GetString(0),
                 (byte[])reader[4],
                 JsonNode.Parse(reader.GetString(5))!.AsObject(),
                 reader.GetFieldValue<DateTimeOffset>(6),
                 reader.GetFieldValue<DateTimeOffset>(7),
                 reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
-        }
-
-        await reader.NextResultAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var identity = new ProductIdentity(reader.GetString(2), reader.GetString(3), reader.GetString(1));
-            var (inDoubt, leaseLeft) = (reader.GetBoolean(4), reader.IsDBNull(5) ? (TimeSpan?)null : reader.GetFieldValue<TimeSpan>(5));
-            if (held.TryGetValue(identity, out var last))
-            {
-                held[identity] = last with { InDoubt = inDoubt, LeaseLeft = leaseLeft };
-            }
-            else if (inDoubt || leaseLeft is not null)
-            {
-                held[identity] = new LastPushed(identity, reader.GetString(0), [], [], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, LeaseLeft: leaseLeft, InDoubt: inDoubt);
-            }
-        }
-
-        var result = new Dictionary<string, List<LastPushed>>(StringComparer.Ordinal);
-        foreach (var last in held.Values)
-        {
+                reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
+                reader.IsDBNull(10) ? null : reader.GetFieldValue<TimeSpan>(10));
             if (!result.TryGetValue(last.ProductKey, out var list))
             {
                 result[last.ProductKey] = list = [];
@@ -91,11 +51,11 @@ internal static class PushRecorder
     }
 
     /// <summary>
-    /// Before any call (insert, patch or delete), mark the destination's write in doubt under a write lease
-    /// (<c>write_intent</c>), in its own committed transaction. If the process dies between Google's answer and the
-    /// record, the next push of that destination then does a full insert (or a delete if it left the view) instead of
-    /// diffing against a state Google may no longer hold. <c>last_pushed</c> is not touched: it keeps the last
-    /// accepted content, and is written once per push (by the record).
+    /// Before any call (insert, patch or delete), mark the destination in doubt (<see cref="ForceReason.InDoubt"/>)
+    /// under a write lease, in its own committed transaction. If the process dies between Google's answer and
+    /// <see cref="RecordAsync"/>, the next push of that destination then does a full insert (or a delete if it left
+    /// the view) instead of diffing against a state Google may no longer hold. The last accepted content stays recorded. A destination never
+    /// pushed gets a marker row (empty hash and payload), so it is deleted if it leaves the view meanwhile.
     /// </summary>
     public static async Task RecordIntentAsync(
         NpgsqlConnection connection, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> writes, TimeSpan lease, CancellationToken cancellationToken)
@@ -106,11 +66,11 @@ internal static class PushRecorder
         }
 
         await using var command = new NpgsqlCommand("""
-            INSERT INTO feedsync.write_intent AS wi (offer_id, content_language, feed_label, product_key, sent_at, lease_until, in_doubt)
-            SELECT o, l, f, k, now(), now() + @lease, true
+            INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at, force_reason, forced_at, lease_until)
+            SELECT o, l, f, k, '\x'::bytea, '{}'::jsonb, 'epoch', 'epoch', 'in_doubt', now(), now() + @lease
             FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[]) AS r(o, l, f, k)
             ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
-               SET product_key = excluded.product_key, sent_at = excluded.sent_at, lease_until = excluded.lease_until, in_doubt = true
+               SET force_reason = excluded.force_reason, forced_at = excluded.forced_at, lease_until = excluded.lease_until
             """, connection);
         command.Parameters.AddWithValue("lease", lease);
         command.Parameters.AddWithValue("keys", writes.Select(w => w.ProductKey).ToArray());
@@ -120,14 +80,28 @@ internal static class PushRecorder
     }
 
     /// <summary>
-    /// The statements that record a push step's answers and problems, for the step's one record batch.
-    /// <paramref name="previous"/>: what <see cref="LoadAsync"/> read before the calls, by destination.
+    /// Takes back the in-doubt mark of writes Google certainly did not apply (rejected, stale, refused, over quota,
+    /// circuit open): the destination gets the force reason it had before, if any. A write that timed out or hit a
+    /// 5xx stays in doubt. A mark an operator or the expiry refresh set meanwhile is left alone.
     /// </summary>
+    public static NpgsqlBatchCommand RestoreCommand(IReadOnlyCollection<LastPushed> previous)
+    {
+        var list = previous.ToList();
+        return Command("""
+            UPDATE feedsync.last_pushed lp SET force_reason = nullif(r.fr, ''), forced_at = CASE WHEN r.fr = '' THEN NULL ELSE r.fa END
+            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @reasons::text[], @forcedAts::timestamptz[]) AS r(o, l, f, fr, fa)
+            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.force_reason = 'in_doubt'
+            """, list.Select(l => (l.ProductKey, l.Identity)), withKeys: false,
+            ("reasons", list.Select(l => l.ForceReason ?? "").ToArray()),
+            ("forcedAts", list.Select(l => l.ForcedAt ?? DateTimeOffset.UnixEpoch).ToArray()));
+    }
+
+    /// <summary>The statements that record a push step's answers and problems, for the step's one record batch.</summary>
     public static List<NpgsqlBatchCommand> RecordCommands(
         IReadOnlyCollection<DestinationOutcome> outcomes,
         IReadOnlyCollection<LocalProblem> localProblems,
         IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> healthy,
-        IReadOnlyDictionary<ProductIdentity, LastPushed> previous)
+        IReadOnlyCollection<LastPushed>? restore = null)
     {
         var commands = new List<NpgsqlBatchCommand>();
 
@@ -140,35 +114,43 @@ internal static class PushRecorder
             }
         }
 
-        // A successful full insert is what a force reason (operator resync, expiry refresh) asked for, so it ends the
-        // mark, unless the mark was set after this push read it (its forced_at differs): then the next push is a
-        // full insert too. The forced_at read is carried in the excluded row, the only input ON CONFLICT can see.
-        var inserted = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Insert).ToList();
-        Add(inserted.Count, () => Command("""
-            INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at, forced_at)
-            SELECT o, l, f, k, h, p::jsonb, now(), now(), nullif(fa, 'epoch')
-            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[], @hashes::bytea[], @payloads::text[], @forcedAts::timestamptz[])
-                 AS r(o, l, f, k, h, p, fa)
-            ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
-               SET product_key = excluded.product_key, content_hash = excluded.content_hash, payload = excluded.payload,
-                   pushed_at = excluded.pushed_at, last_insert_at = excluded.last_insert_at,
-                   force_reason = CASE WHEN lp.forced_at IS NOT DISTINCT FROM excluded.forced_at THEN NULL ELSE lp.force_reason END,
-                   forced_at = CASE WHEN lp.forced_at IS NOT DISTINCT FROM excluded.forced_at THEN NULL ELSE lp.forced_at END
-            """, inserted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true,
-            ("hashes", inserted.Select(o => o.Decision.Input!.ContentHash()).ToArray()),
-            ("payloads", inserted.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray()),
-            ("forcedAts", inserted.Select(o => previous.GetValueOrDefault(o.Decision.Identity)?.ForcedAt ?? DateTimeOffset.UnixEpoch).ToArray())));
+        // This push holds its claims: the lease of each call Google answered ends; an unanswered call's runs out (see
+        // WriteLease). A successful write ends its lease in the statement that records it, unless an earlier attempt
+        // of it went unanswered and may still land.
+        var leaseOver = outcomes.Where(o => WriteLease.IsOver(o.Result) && !o.Result.IsSuccess).Select(o => (o.ProductKey, o.Decision.Identity)).ToList();
+        Add(leaseOver.Count, () => EndLeaseCommand(leaseOver));
+        Add(restore?.Count ?? 0, () => RestoreCommand(restore!));
 
-        // A patch leaves the 30-day expiry clock (last_insert_at) alone; only a full insert refreshes it. (A destination
-        // with a force reason is never patched.)
-        var patched = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Patch).ToList();
-        Add(patched.Count, () => Command("""
-            UPDATE feedsync.last_pushed lp SET content_hash = r.h, payload = r.p::jsonb, pushed_at = now()
-            FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, h, p)
-            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
-            """, patched.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false,
-            ("hashes", patched.Select(o => o.Decision.Input!.ContentHash()).ToArray()),
-            ("payloads", patched.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray())));
+        // A successful write with an unanswered earlier attempt keeps its lease: that attempt may still land.
+        foreach (var leaseEnds in new[] { true, false })
+        {
+            var lease = leaseEnds ? "NULL" : "lp.lease_until";
+            var inserted = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Insert && WriteLease.IsOver(o.Result) == leaseEnds).ToList();
+            Add(inserted.Count, () => Command($"""
+                INSERT INTO feedsync.last_pushed AS lp (offer_id, content_language, feed_label, product_key, content_hash, payload, pushed_at, last_insert_at)
+                SELECT o, l, f, k, h, p::jsonb, now(), now()
+                FROM unnest(@offers::text[], @languages::text[], @labels::text[], @keys::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, k, h, p)
+                ON CONFLICT (offer_id, content_language, feed_label) DO UPDATE
+                   SET product_key = excluded.product_key, content_hash = excluded.content_hash, payload = excluded.payload,
+                       pushed_at = excluded.pushed_at, last_insert_at = excluded.last_insert_at, lease_until = {lease},
+                       force_reason = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.force_reason END,
+                       forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
+                """, inserted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: true,
+                ("hashes", inserted.Select(o => o.Decision.Input!.ContentHash()).ToArray()),
+                ("payloads", inserted.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray())));
+
+            // A patch leaves the 30-day expiry clock (last_insert_at) alone; only a full insert refreshes it.
+            var patched = outcomes.Where(o => o.Result.IsSuccess && o.CalledAction == PushAction.Patch && WriteLease.IsOver(o.Result) == leaseEnds).ToList();
+            Add(patched.Count, () => Command($"""
+                UPDATE feedsync.last_pushed lp SET content_hash = r.h, payload = r.p::jsonb, pushed_at = now(), lease_until = {lease},
+                       force_reason = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.force_reason END,
+                       forced_at = CASE WHEN lp.force_reason = 'in_doubt' THEN NULL ELSE lp.forced_at END
+                FROM unnest(@offers::text[], @languages::text[], @labels::text[], @hashes::bytea[], @payloads::text[]) AS r(o, l, f, h, p)
+                WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
+                """, patched.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false,
+                ("hashes", patched.Select(o => o.Decision.Input!.ContentHash()).ToArray()),
+                ("payloads", patched.Select(o => o.Decision.Input!.ToCanonicalJson()).ToArray())));
+        }
 
         // A delete that Google answers 404 is also done: the product is gone either way, and so is its update budget.
         var deleted = outcomes.Where(o => o.CalledAction == PushAction.Delete && (o.Result.IsSuccess || o.Result.Kind == ResultKind.NotFound)).ToList();
@@ -181,10 +163,13 @@ internal static class PushRecorder
             WHERE b.offer_id = r.o AND b.content_language = r.l AND b.feed_label = r.f
             """, deleted.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false));
 
-        // What each write leaves of its intent (see IntentAfter).
-        var deletedSet = deleted.Select(o => o.Decision.Identity).ToHashSet();
-        commands.AddRange(IntentCommands(outcomes.Select(o => (o.ProductKey, o.Decision.Identity,
-            deletedSet.Contains(o.Decision.Identity) ? IntentEnd.Remove : IntentAfter(o.Result, previous.GetValueOrDefault(o.Decision.Identity)?.InDoubt ?? false)))));
+        // Google refused a first insert: it holds nothing, so the marker row can go (unless an earlier write is in doubt).
+        var hadRow = restore?.Select(r => r.Identity).ToHashSet() ?? [];
+        var refused = outcomes.Where(o => o.CalledAction == PushAction.Insert && o.Result.Kind == ResultKind.DataError && !o.Result.Unanswered && !hadRow.Contains(o.Decision.Identity)).ToList();
+        Add(refused.Count, () => Command("""
+            DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
+            WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.payload = '{}'::jsonb AND lp.force_reason = 'in_doubt'
+            """, refused.Select(o => (o.ProductKey, o.Decision.Identity)), withKeys: false));
 
         // Problems that no longer apply: the destination is now valid and in step, or it is gone.
         var cleared = healthy.Concat(deleted.Select(o => (o.ProductKey, o.Decision.Identity))).ToList();
@@ -225,76 +210,21 @@ internal static class PushRecorder
         return commands;
     }
 
-    /// <summary>
-    /// Takes back the intent of writes that were never sent (the push failed or was cancelled before its calls, its
-    /// claims held throughout): a destination whose earlier write was in doubt stays in doubt, without a lease.
-    /// </summary>
-    public static async Task WithdrawIntentAsync(
-        NpgsqlConnection connection, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity, bool WasInDoubt)> writes, CancellationToken cancellationToken)
+    /// <summary>Ends the write lease of destinations whose calls are over while this pusher still holds their claims.</summary>
+    public static async Task EndLeaseAsync(NpgsqlConnection connection, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> destinations, CancellationToken cancellationToken)
     {
-        await using var batch = new NpgsqlBatch(connection);
-        foreach (var command in IntentCommands(writes.Select(w => (w.ProductKey, w.Identity, w.WasInDoubt ? IntentEnd.EndLease : IntentEnd.Remove))))
+        if (destinations.Count > 0)
         {
-            batch.BatchCommands.Add(command);
-        }
-
-        if (batch.BatchCommands.Count > 0)
-        {
+            await using var batch = new NpgsqlBatch(connection) { BatchCommands = { EndLeaseCommand(destinations) } };
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
-    /// <summary>What a write leaves in <c>write_intent</c> once its push records the answer.</summary>
-    private enum IntentEnd
-    {
-        /// <summary>Nothing: Google answered it, or certainly did not apply it and no earlier write is in doubt.</summary>
-        Remove,
-
-        /// <summary>The lease: it succeeded, but an unanswered earlier attempt of it may still land after a newer write.</summary>
-        KeepLease,
-
-        /// <summary>The doubt without the lease: Google answered, but whether it applied the write is unknown (a 5xx).</summary>
-        EndLease,
-
-        /// <summary>Doubt and lease: no answer (abandoned, timed out, cut off); it may still be applied (see WriteLease).</summary>
-        Keep,
-    }
-
-    private static IntentEnd IntentAfter(MerchantResult result, bool wasInDoubt) =>
-        (result.IsSuccess, WriteLease.IsOver(result)) switch
-        {
-            (true, true) => IntentEnd.Remove,
-            (true, false) => IntentEnd.KeepLease,
-            (false, false) => IntentEnd.Keep,
-            _ => NotApplied(result) && !wasInDoubt ? IntentEnd.Remove : IntentEnd.EndLease,
-        };
-
-    /// <summary>Answers after which Google certainly did not apply the write (unlike a timeout or a 5xx).</summary>
-    private static bool NotApplied(MerchantResult result) =>
-        result.Kind is ResultKind.DataError or ResultKind.Stale or ResultKind.ConfigurationError or ResultKind.RateLimited or ResultKind.CircuitOpen;
-
-    private static IEnumerable<NpgsqlBatchCommand> IntentCommands(IEnumerable<(string ProductKey, ProductIdentity Identity, IntentEnd End)> writes)
-    {
-        var byEnd = writes.ToLookup(w => w.End, w => (w.ProductKey, w.Identity));
-        if (byEnd[IntentEnd.Remove].Any())
-        {
-            yield return Command("""
-                DELETE FROM feedsync.write_intent wi USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
-                WHERE wi.offer_id = r.o AND wi.content_language = r.l AND wi.feed_label = r.f
-                """, byEnd[IntentEnd.Remove], withKeys: false);
-        }
-
-        foreach (var (end, set) in new[] { (IntentEnd.KeepLease, "in_doubt = false"), (IntentEnd.EndLease, "lease_until = NULL") })
-        {
-            if (byEnd[end].Any())
-            {
-                yield return Command($"""
-                    UPDATE feedsync.write_intent wi SET {set} FROM unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
-                    WHERE wi.offer_id = r.o AND wi.content_language = r.l AND wi.feed_label = r.f
-                    """, byEnd[end], withKeys: false);
-            }
-        }
-    }
+    private static NpgsqlBatchCommand EndLeaseCommand(IEnumerable<(string ProductKey, ProductIdentity Identity)> destinations) => Command("""
+        UPDATE feedsync.last_pushed lp SET lease_until = NULL
+        FROM unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
+        WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f AND lp.lease_until IS NOT NULL
+        """, destinations, withKeys: false);
 
     /// <summary>A statement over destinations: <c>@offers</c>, <c>@languages</c>, <c>@labels</c> (and <c>@keys</c>), plus more arrays.</summary>
     private static NpgsqlBatchCommand Command(

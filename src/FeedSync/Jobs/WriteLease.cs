@@ -10,7 +10,7 @@ namespace FeedSync.Jobs;
 /// cannot record anything any more (its connection is gone), so <c>last_pushed</c> would say the newer content
 /// while Google ends up with the older one (or a late delete removes a product just inserted again). The fix is a
 /// lease on every write
-/// (<see cref="PushOptions.WriteLease"/>, stored as <c>write_intent.lease_until</c> with the in-doubt mark): the
+/// (<see cref="PushOptions.WriteLease"/>, stored as <c>last_pushed.lease_until</c> with the in-doubt mark): the
 /// writer abandons calls not answered within half of it, and another pusher leaves the product pending until it
 /// has run out. A push that records its results (its claim was held throughout) ends the lease of the calls Google
 /// answered; a call that got no answer (abandoned, timed out, cut off) may still be applied later, so its lease runs

@@ -55,10 +55,7 @@ public sealed class ReconciliationSkipTests : IAsyncLifetime
         await ReconcileAsync();
         var picked = await PickUnpromotedAsync(_feedSync, 4);
         var (inDoubt, forced, neverPushed, lostDestination) = (picked[0], picked[1], picked[2], picked[3]);
-        await _feedSync.Database.ExecuteAsync("""
-            INSERT INTO feedsync.write_intent (offer_id, content_language, feed_label, product_key, sent_at, in_doubt)
-            SELECT offer_id, content_language, feed_label, product_key, now(), true FROM feedsync.last_pushed WHERE offer_id = @o AND feed_label = 'US'
-            """, ("o", inDoubt.Sku));
+        await SetHeldAsync(inDoubt.Sku, "force_reason = 'in_doubt', forced_at = now()");
         await SetHeldAsync(forced.Sku, "force_reason = 'operator_resync', forced_at = now()");
         await _feedSync.Database.ExecuteAsync("DELETE FROM feedsync.last_pushed WHERE offer_id = @o AND feed_label = 'US'", ("o", neverPushed.Sku));
         await _feedSync.Database.ExecuteAsync("""

@@ -153,7 +153,7 @@ public sealed class ProductDiffTests
     public void Decide_PreviousPushOutcomeUnknown_InsertsInFull()
     {
         var current = Input();
-        var unknown = new LastPushed(current.Identity, "1", current.ContentHash(), current.ToJson(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, InDoubt: true);
+        var unknown = new LastPushed(current.Identity, "1", current.ContentHash(), current.ToJson(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, ForceReason.InDoubt, DateTimeOffset.UnixEpoch);
 
         var decision = ProductDiff.Decide(current.Identity, current, unknown);
 
@@ -162,22 +162,10 @@ public sealed class ProductDiffTests
     }
 
     [Fact]
-    public void Decide_WriteInDoubtOnADestinationMarkedForResync_SaysTheOutcomeIsUnknown()
-    {
-        var current = Input();
-        var both = new LastPushed(current.Identity, "1", current.ContentHash(), current.ToJson(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, ForceReason.OperatorResync, DateTimeOffset.UnixEpoch, InDoubt: true);
-
-        var decision = ProductDiff.Decide(current.Identity, current, both);
-
-        Assert.Equal(PushAction.Insert, decision.Action);
-        Assert.Equal(ForceReason.Describe(ForceReason.InDoubt), decision.Reason);
-    }
-
-    [Fact]
     public void Decide_PreviousPushOutcomeUnknownAndRowGone_Deletes()
     {
         var identity = Input().Identity;
-        var unknown = new LastPushed(identity, "1", [], new System.Text.Json.Nodes.JsonObject(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, InDoubt: true);
+        var unknown = new LastPushed(identity, "1", [], new System.Text.Json.Nodes.JsonObject(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, ForceReason.InDoubt, DateTimeOffset.UnixEpoch);
 
         var decision = ProductDiff.Decide(identity, null, unknown);
 
