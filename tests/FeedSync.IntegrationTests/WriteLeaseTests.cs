@@ -16,7 +16,13 @@ public sealed class WriteLeaseTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _feedSync = await FeedSyncHarness.CreateAsync(variants: 8, new Dictionary<string, string?> { ["FeedSync:Push:WriteLease"] = "00:00:10" });
+        _feedSync = await FeedSyncHarness.CreateAsync(variants: 8, new Dictionary<string, string?>
+        {
+            ["FeedSync:Push:WriteLease"] = "00:00:10",
+            // Retries within a call end well inside half the lease, so a 5xx is answered, not abandoned.
+            ["FeedSync:MerchantCenter:RetryBaseDelay"] = "00:00:00.050",
+            ["FeedSync:MerchantCenter:MaxRetryDelay"] = "00:00:00.200",
+        });
         await _feedSync.StartAndSyncAsync();
     }
 
@@ -130,5 +136,80 @@ public sealed class WriteLeaseTests : IAsyncLifetime
         Assert.Single(_feedSync.RequestsFor(sku).Skip(before));
         Assert.True(await _feedSync.Database.ScalarAsync<bool>(
             "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)));
+    }
+
+    [Fact]
+    public async Task APatchGoogleAnswersWith500_StaysInDoubtWithoutALease_AndIsResentAsAFullInsert()
+    {
+        var (_, variantId, sku) = (await PickUnpromotedAsync(_feedSync, 1))[0];
+        var key = variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var before = _feedSync.RequestsFor(sku).Count;
+
+        _feedSync.Emulator.Faults = new FaultSettings { Share500 = 1 };
+        await _feedSync.Database.ExecuteAsync(
+            "UPDATE catalog.prices SET amount = amount + 1 WHERE variant_id = @v AND market = 'US'", ("v", variantId));
+        await Wait.UntilAsync(
+            () => _feedSync.Database.ScalarAsync<bool>(
+                "SELECT coalesce((SELECT last_error IS NOT NULL FROM feedsync.pending WHERE product_key = @k), false)", ("k", key)),
+            Timeout,
+            "Google answered the patch with 500 and the product waits for its retry");
+        Assert.All(_feedSync.RequestsFor(sku).Skip(before), r => Assert.Equal(("PATCH", 500), (r.Method, r.Status)));
+        Assert.True(
+            await _feedSync.Database.ScalarAsync<bool>(
+                "SELECT coalesce(bool_or(force_reason = 'in_doubt' AND lease_until IS NULL), false) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)),
+            "whether Google applied the patch is unknown, but nothing of it is in flight");
+
+        _feedSync.Emulator.Faults = FaultSettings.None;
+        await _feedSync.Database.ExecuteAsync("UPDATE feedsync.pending SET not_before = now() WHERE product_key = @k", ("k", key));
+        await _feedSync.WaitUntilInStepAsync(Timeout);
+
+        Assert.Equal("POST", _feedSync.RequestsFor(sku).Last().Method);
+        Assert.Equal(ForceReason.Describe(ForceReason.InDoubt), await _feedSync.Database.ScalarAsync<string>(
+            "SELECT why FROM feedsync.push_log WHERE product_key = @k ORDER BY id DESC LIMIT 1", ("k", key)));
+        Assert.True(await _feedSync.Database.ScalarAsync<bool>(
+            "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)));
+    }
+
+    [Fact]
+    public async Task AResyncRequestedWhileAFullInsertIsInFlight_OutlivesThatInsert_SoTheNextPushIsAFullInsertToo()
+    {
+        var (_, variantId, sku) = (await PickUnpromotedAsync(_feedSync, 1))[0];
+        var key = variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var before = _feedSync.RequestsFor(sku).Count;
+        await _feedSync.Database.ExecuteAsync(
+            "UPDATE feedsync.last_pushed SET force_reason = 'operator_resync', forced_at = now() WHERE product_key = @k", ("k", key));
+
+        // Google answers after 2 s; while the full insert the first resync asked for is on its way, an operator asks
+        // again (what ForcedResync writes).
+        _feedSync.Emulator.Faults = new FaultSettings { LatencyMs = 2000 };
+        await SetPriceAsync(_feedSync, variantId, 1m);
+        await Wait.UntilAsync(
+            () => _feedSync.Database.ScalarAsync<bool>(
+                "SELECT coalesce((SELECT bool_or(force_reason = 'in_doubt') FROM feedsync.last_pushed WHERE product_key = @k), false)", ("k", key)),
+            Timeout,
+            "the full insert is on its way");
+        await _feedSync.Database.ExecuteAsync(
+            "UPDATE feedsync.last_pushed SET force_reason = 'operator_resync', forced_at = now() WHERE product_key = @k", ("k", key));
+        await Wait.UntilAsync(() => _feedSync.RequestsFor(sku).Skip(before).Any(r => r.Status == 200), Timeout, "Google answered the full insert");
+        await Wait.UntilAsync(
+            () => _feedSync.Database.ScalarAsync<bool>(
+                "SELECT coalesce((SELECT bool_and(lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k), false)", ("k", key)),
+            Timeout,
+            "the full insert is recorded");
+        _feedSync.Emulator.Faults = FaultSettings.None;
+        Assert.Equal("operator_resync", await _feedSync.Database.ScalarAsync<string>(
+            "SELECT force_reason FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)));
+
+        await SetPriceAsync(_feedSync, variantId, 2m);
+        await _feedSync.WaitUntilInStepAsync(Timeout);
+
+        Assert.Equal(["POST", "POST"], _feedSync.RequestsFor(sku).Skip(before).Select(r => r.Method));
+        Assert.True(
+            await _feedSync.Database.ScalarAsync<bool>(
+                "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)),
+            "the second full insert ends the mark");
+
+        static async Task SetPriceAsync(FeedSyncHarness feedSync, long variantId, decimal increase) => await feedSync.Database.ExecuteAsync(
+            "UPDATE catalog.prices SET amount = amount + @a WHERE variant_id = @v AND market = 'US'", ("a", increase), ("v", variantId));
     }
 }
