@@ -56,10 +56,8 @@ public sealed class WriteLeaseTests : IAsyncLifetime
         await _feedSync.WaitUntilInStepAsync(Timeout);
         var resent = Assert.Single(_feedSync.RequestsFor(sku).Skip(before));
         Assert.Equal("POST", resent.Method);
-        Assert.Equal(ForceReason.Describe(ForceReason.InDoubt), await _feedSync.Database.ScalarAsync<string>(
-            "SELECT why FROM feedsync.push_log WHERE product_key = @k ORDER BY id DESC LIMIT 1", ("k", key)));
-        Assert.True(await _feedSync.Database.ScalarAsync<bool>(
-            "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)));
+        Assert.Equal(ForceReason.Describe(ForceReason.InDoubt), await LastWhyAsync(key));
+        Assert.True(await NothingForcedOrLeasedAsync(key));
     }
 
     [Fact]
@@ -134,8 +132,7 @@ public sealed class WriteLeaseTests : IAsyncLifetime
 
         Assert.Equal(2L, await _feedSync.Database.ScalarAsync<long>("SELECT last_value FROM public.deadlock_once"));
         Assert.Single(_feedSync.RequestsFor(sku).Skip(before));
-        Assert.True(await _feedSync.Database.ScalarAsync<bool>(
-            "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)));
+        Assert.True(await NothingForcedOrLeasedAsync(key));
     }
 
     [Fact]
@@ -164,10 +161,8 @@ public sealed class WriteLeaseTests : IAsyncLifetime
         await _feedSync.WaitUntilInStepAsync(Timeout);
 
         Assert.Equal("POST", _feedSync.RequestsFor(sku).Last().Method);
-        Assert.Equal(ForceReason.Describe(ForceReason.InDoubt), await _feedSync.Database.ScalarAsync<string>(
-            "SELECT why FROM feedsync.push_log WHERE product_key = @k ORDER BY id DESC LIMIT 1", ("k", key)));
-        Assert.True(await _feedSync.Database.ScalarAsync<bool>(
-            "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)));
+        Assert.Equal(ForceReason.Describe(ForceReason.InDoubt), await LastWhyAsync(key));
+        Assert.True(await NothingForcedOrLeasedAsync(key));
     }
 
     [Fact]
@@ -205,11 +200,18 @@ public sealed class WriteLeaseTests : IAsyncLifetime
 
         Assert.Equal(["POST", "POST"], _feedSync.RequestsFor(sku).Skip(before).Select(r => r.Method));
         Assert.True(
-            await _feedSync.Database.ScalarAsync<bool>(
-                "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key)),
+            await NothingForcedOrLeasedAsync(key),
             "the second full insert ends the mark");
 
         static async Task SetPriceAsync(FeedSyncHarness feedSync, long variantId, decimal increase) => await feedSync.Database.ExecuteAsync(
             "UPDATE catalog.prices SET amount = amount + @a WHERE variant_id = @v AND market = 'US'", ("a", increase), ("v", variantId));
     }
+
+    /// <summary>No full insert is due for the product's destinations and none of their writes is leased.</summary>
+    private Task<bool> NothingForcedOrLeasedAsync(string key) => _feedSync.Database.ScalarAsync<bool>(
+        "SELECT bool_and(force_reason IS NULL AND lease_until IS NULL) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key));
+
+    /// <summary>Why the product's last call was made, as the audit log says.</summary>
+    private Task<string> LastWhyAsync(string key) => _feedSync.Database.ScalarAsync<string>(
+        "SELECT why FROM feedsync.push_log WHERE product_key = @k ORDER BY id DESC LIMIT 1", ("k", key));
 }
