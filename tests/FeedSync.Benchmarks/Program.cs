@@ -93,7 +93,8 @@ try
                 ["Serilog:MinimumLevel:Override:FeedSync.Jobs.PushProcessor"] = Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_STEPLOG") ?? "Error",
             },
         },
-        new BenchSettings(products, rate, TimeSpan.FromSeconds(duration), IntArg("--connections", 16), TimeSpan.FromSeconds(IntArg("--warmup", 0)), !args.Contains("--no-settle")),
+        new BenchSettings(products, rate, TimeSpan.FromSeconds(duration), IntArg("--connections", 16), TimeSpan.FromSeconds(IntArg("--warmup", 0)), !args.Contains("--no-settle"),
+            Environment.GetEnvironmentVariable(BenchSettings.LatenciesFileVariable)),
         Console.Out,
         CancellationToken.None);
     Console.WriteLine(report);

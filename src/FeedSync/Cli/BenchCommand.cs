@@ -10,7 +10,15 @@ namespace FeedSync.Cli;
 /// <param name="Connections">Catalog connections the driver commits on; one connection cannot commit 1,000 single-row transactions/s on a busy machine.</param>
 /// <param name="Warmup">Changes applied at the same rate before the measured ones, not measured (JIT, caches).</param>
 /// <param name="Settle">Vacuum and analyze after the initial load, as autovacuum would in the minutes after it.</param>
-internal sealed record BenchSettings(int Products, double ChangesPerSecond, TimeSpan Duration, int Connections = 16, TimeSpan Warmup = default, bool Settle = true);
+/// <param name="LatenciesFile">
+/// A CSV file to keep every measured change in (commit time in Unix ms, latency ms, variant), to see how the latency
+/// moves during the run, e.g. a warm-up after start; both entry points take it from <c>FEEDSYNC_BENCH_LATENCIES</c>.
+/// </param>
+internal sealed record BenchSettings(
+    int Products, double ChangesPerSecond, TimeSpan Duration, int Connections = 16, TimeSpan Warmup = default, bool Settle = true, string? LatenciesFile = null)
+{
+    public const string LatenciesFileVariable = "FEEDSYNC_BENCH_LATENCIES";
+}
 
 internal sealed record BenchReport(
     long Products,
@@ -83,7 +91,8 @@ internal static class BenchCommand
                     TimeSpan.FromSeconds(parse.GetValue(duration)),
                     Math.Max(1, parse.GetValue(connections)),
                     TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmup))),
-                    !parse.GetValue(noSettle)),
+                    !parse.GetValue(noSettle),
+                    Environment.GetEnvironmentVariable(BenchSettings.LatenciesFileVariable)),
                 Console.Out,
                 cancellationToken);
             Console.WriteLine(report);
@@ -151,7 +160,7 @@ internal static class BenchCommand
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
 
         var pushes = await PushesSinceAsync(databases, benchStart, cancellationToken);
-        var latencies = Latencies(changes, pushes);
+        var latencies = Latencies(changes, pushes, bench.LatenciesFile);
         await app.StopAsync(CancellationToken.None);
 
         latencies.Sort();
@@ -264,15 +273,12 @@ internal static class BenchCommand
     /// A change counts as delivered by the first successful push, after its commit, carrying its price or a
     /// later price of the same product (coalescing may skip straight to the newer value).
     /// </summary>
-    private static List<double> Latencies(List<Change> changes, List<Push> pushes)
+    private static List<double> Latencies(List<Change> changes, List<Push> pushes, string? csv)
     {
         var pushesByVariant = pushes.GroupBy(p => p.VariantId).ToDictionary(g => g.Key, g => g.OrderBy(p => p.At).ToList());
         var changesByVariant = changes.GroupBy(c => c.VariantId).ToDictionary(g => g.Key, g => g.ToList());
         var latencies = new List<double>(changes.Count);
 
-        // FEEDSYNC_BENCH_LATENCIES=file.csv keeps every change (commit time in Unix ms, latency ms, variant) to see
-        // how the latency moves during the run, e.g. a warm-up after start.
-        var csv = Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_LATENCIES");
         var perChange = csv is null ? null : new List<string>(changes.Count) { "committed_unix_ms,latency_ms,variant" };
         foreach (var (variantId, variantChanges) in changesByVariant)
         {
