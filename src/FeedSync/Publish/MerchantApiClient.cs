@@ -145,24 +145,32 @@ internal sealed partial class MerchantApiClient(HttpClient http, IOptions<Mercha
         var boundary = "batch_" + Guid.NewGuid().ToString("N");
         using var request = new HttpRequestMessage(HttpMethod.Post, BatchPath)
         {
-            Content = new StringContent(MerchantBatchCodec.Encode(ids.Zip(calls, (id, c) => (id, c.ToHttp(_options))).ToList(), boundary), Encoding.UTF8),
+            Content = MerchantBatchCodec.Encode(ids.Zip(calls, (id, c) => (id, c.ToHttp(_options))).ToList(), boundary),
         };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/mixed; boundary={boundary}");
         try
         {
+            // The client buffers the whole answer before SendAsync returns (so its timeout covers the body); it is
+            // then read from that buffer line by line rather than copied into one large string.
             using var response = await http.SendAsync(request, cancellationToken);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 // The whole batch failed (auth, quota, outage): every call shares that answer.
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
                 var whole = WithDefaults(GoogleError.Classify(response.StatusCode, body, response.Headers.RetryAfter?.Delta, resilience.Time.GetUtcNow()));
                 LogBatchFailed(calls.Count, whole.HttpStatus, whole.Reason, whole.Message);
                 return calls.Select(_ => whole).ToList();
             }
 
-            var parts = MerchantBatchCodec.Boundary(response.Content.Headers.ContentType) is { } responseBoundary
-                ? MerchantBatchCodec.Decode(body, responseBoundary).ToDictionary(p => p.ContentId, StringComparer.Ordinal)
-                : [];
+            var parts = new Dictionary<string, BatchResponsePart>(StringComparer.Ordinal);
+            if (MerchantBatchCodec.Boundary(response.Content.Headers.ContentType) is { } responseBoundary)
+            {
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);
+                foreach (var part in await MerchantBatchCodec.DecodeAsync(reader, responseBoundary, cancellationToken))
+                {
+                    parts[part.ContentId] = part;
+                }
+            }
+
             return calls.Select((call, i) => PartResult(call, parts.GetValueOrDefault(ids[i]))).ToList();
         }
         catch (Exception ex) when (Unreachable(ex, cancellationToken) is { } failure)

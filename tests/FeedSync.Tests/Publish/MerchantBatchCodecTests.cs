@@ -35,9 +35,9 @@ public sealed class MerchantBatchCodecTests
         "--batch_abc123--\r\n";
 
     [Fact]
-    public void Decode_RecordedResponseWithFailedMiddlePart_EachPartKeepsItsOwnStatusAndBody()
+    public async Task Decode_RecordedResponseWithFailedMiddlePart_EachPartKeepsItsOwnStatusAndBody()
     {
-        var parts = MerchantBatchCodec.Decode(RecordedResponse, "batch_abc123").ToDictionary(p => p.ContentId);
+        var parts = (await DecodeAsync(RecordedResponse)).ToDictionary(p => p.ContentId);
 
         Assert.Equal(3, parts.Count);
         Assert.Equal(200, parts["0~insert~ZW5-VVN-U0tVMQ"].Status);
@@ -51,21 +51,21 @@ public sealed class MerchantBatchCodecTests
     }
 
     [Fact]
-    public void Decode_LfLineEndsAndTruncatedTail_ParsesCompletePartsOnly()
+    public async Task Decode_LfLineEndsAndTruncatedTail_ParsesCompletePartsOnly()
     {
         var lf = RecordedResponse.Replace("\r\n", "\n", StringComparison.Ordinal);
         var truncated = lf[..lf.IndexOf("--batch_abc123\nContent-Type: application/http\nContent-ID: <response-1", StringComparison.Ordinal)]
             + "--batch_abc123\nContent-Type: application/http\n";
 
-        var parts = MerchantBatchCodec.Decode(truncated, "batch_abc123");
+        var parts = await DecodeAsync(truncated);
 
         Assert.Equal(["0~insert~ZW5-VVN-U0tVMQ", "2~delete~ZW5-VVN-U0tVMw"], parts.Select(p => p.ContentId));
     }
 
     [Fact]
-    public void Encode_Parts_MatchGoogleBatchRules()
+    public async Task Encode_Parts_MatchGoogleBatchRules()
     {
-        var body = MerchantBatchCodec.Encode(
+        using var content = MerchantBatchCodec.Encode(
             [
                 ("0~patch~ZW5-VVN-U0tVMg", new HttpCall(HttpMethod.Patch, "products/v1/accounts/123/productInputs/ZW5-VVN-U0tVMg?updateMask=productAttributes.price", "{\"productAttributes\":{}}")),
                 ("1~delete~ZW5-VVN-U0tVMw", new HttpCall(HttpMethod.Delete, "products/v1/accounts/123/productInputs/ZW5-VVN-U0tVMw", null)),
@@ -88,6 +88,35 @@ public sealed class MerchantBatchCodecTests
             "DELETE /products/v1/accounts/123/productInputs/ZW5-VVN-U0tVMw HTTP/1.1\r\n" +
             "\r\n" +
             "--batch_x--\r\n";
-        Assert.Equal(Expected, body);
+        Assert.Equal(Expected, await content.ReadAsStringAsync());
+        Assert.Equal("multipart/mixed; boundary=batch_x", content.Headers.ContentType?.ToString());
     }
+
+    [Fact]
+    public async Task Encode_NonAsciiBody_ContentLengthCountsUtf8Bytes()
+    {
+        using var content = MerchantBatchCodec.Encode(
+            [("0~insert~ZW4", new HttpCall(HttpMethod.Post, "products/v1/accounts/123/productInputs:insert", "{\"title\":\"Crème brûlée – 2 pièces\"}"))],
+            "batch_y");
+
+        var bytes = await content.ReadAsByteArrayAsync();
+
+        Assert.Equal(bytes.Length, content.Headers.ContentLength);
+        Assert.Contains("Crème brûlée – 2 pièces", System.Text.Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Decode_PreambleAndManyParts_EveryPartAfterTheFirstDelimiter()
+    {
+        var body = "preamble that is not a part\r\n" + string.Concat(Enumerable.Range(0, 150).Select(i =>
+            $"--b\r\nContent-Type: application/http\r\nContent-ID: <response-{i}~patch~K{i}>\r\n\r\nHTTP/1.1 200 OK\r\n\r\n{{\"n\":{i}}}\r\n")) + "--b--\r\nepilogue\r\n";
+
+        var parts = await MerchantBatchCodec.DecodeAsync(new StringReader(body), "b", CancellationToken.None);
+
+        Assert.Equal(Enumerable.Range(0, 150).Select(i => $"{i}~patch~K{i}"), parts.Select(p => p.ContentId));
+        Assert.Equal("{\"n\":149}", parts[^1].Body);
+    }
+
+    private static Task<List<BatchResponsePart>> DecodeAsync(string body) =>
+        MerchantBatchCodec.DecodeAsync(new StringReader(body), "batch_abc123", CancellationToken.None);
 }
