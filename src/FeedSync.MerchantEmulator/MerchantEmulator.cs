@@ -174,7 +174,7 @@ public sealed partial class MerchantEmulator : IDisposable
                 "Request is missing required authentication credential. Expected OAuth 2 access token.").ToJson());
         }
 
-        if (await _faults.DelayAsync() is { } timeout)
+        if (await _faults.DelayAsync(request.Method) is { } timeout)
         {
             return Json(timeout.Code, timeout.ToJson());
         }

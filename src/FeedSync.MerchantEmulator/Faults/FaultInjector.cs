@@ -4,15 +4,20 @@ namespace FeedSync.MerchantEmulator;
 internal sealed class FaultInjector
 {
     private FaultSettings _settings = FaultSettings.None;
+    private int _delaysLeft;
 
     public FaultSettings Settings
     {
         get => Volatile.Read(ref _settings);
-        set => Volatile.Write(ref _settings, value);
+        set
+        {
+            Volatile.Write(ref _delaysLeft, value.LatencyCount);
+            Volatile.Write(ref _settings, value);
+        }
     }
 
     /// <summary>Waits the configured latency; returns a 504 when this request draws a timeout.</summary>
-    public async Task<ApiException?> DelayAsync()
+    public async Task<ApiException?> DelayAsync(string method)
     {
         var settings = Settings;
         if (settings.TimeoutShare > 0 && Random.Shared.NextDouble() < settings.TimeoutShare)
@@ -22,7 +27,9 @@ internal sealed class FaultInjector
         }
 
         var latency = settings.LatencyMs + (settings.LatencyJitterMs > 0 ? Random.Shared.Next(settings.LatencyJitterMs + 1) : 0);
-        if (latency > 0)
+        var delayed = (settings.LatencyMethod is null || string.Equals(settings.LatencyMethod, method, StringComparison.OrdinalIgnoreCase))
+            && (settings.LatencyCount == 0 || Interlocked.Decrement(ref _delaysLeft) >= 0);
+        if (latency > 0 && delayed)
         {
             await Task.Delay(latency);
         }

@@ -35,6 +35,17 @@ public sealed record FaultSettings
     [JsonPropertyName("latencyJitterMs")]
     public int LatencyJitterMs { get; init; }
 
+    /// <summary>Only requests with this HTTP method (e.g. <c>DELETE</c>) are delayed; null: every request.</summary>
+    [JsonPropertyName("latencyMethod")]
+    public string? LatencyMethod { get; init; }
+
+    /// <summary>
+    /// How many requests are delayed, counted from when these settings were set; 0: every one. One slow attempt
+    /// followed by a fast retry is how a timed-out write that Google applies late looks.
+    /// </summary>
+    [JsonPropertyName("latencyCount")]
+    public int LatencyCount { get; init; }
+
     /// <summary>Share of HTTP requests held for <see cref="TimeoutMs"/> and then answered 504 DEADLINE_EXCEEDED.</summary>
     [JsonPropertyName("timeoutShare")]
     public double TimeoutShare { get; init; }
@@ -53,6 +64,6 @@ public sealed record FaultSettings
             return "shares must be between 0 and 1, and share429 + share429Daily + share500 + share503 at most 1";
         }
 
-        return LatencyMs < 0 || LatencyJitterMs < 0 || TimeoutMs < 0 || RetryDelayMs < 0 ? "durations must not be negative" : null;
+        return LatencyMs < 0 || LatencyJitterMs < 0 || TimeoutMs < 0 || RetryDelayMs < 0 || LatencyCount < 0 ? "durations and counts must not be negative" : null;
     }
 }

@@ -57,6 +57,30 @@ public sealed class EmulatorFaultTests
     }
 
     [Fact]
+    public async Task LatencyMethodAndCount_DelayOnlyTheNextRequestOfThatMethod()
+    {
+        using var c = new EmulatorClient();
+        c.Emulator.Faults = new FaultSettings { LatencyMs = 5000, LatencyMethod = "POST", LatencyCount = 1 };
+
+        // Each request gets 2 s: a delayed one is cancelled.
+        using var other = await WithinAsync(HttpMethod.Get, "products/v1/accounts/123/products/ZW5-VVN-YQ", null);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => WithinAsync(HttpMethod.Post, InsertUrl, EmulatorClient.Product("a")));
+        using var second = await WithinAsync(HttpMethod.Post, InsertUrl, EmulatorClient.Product("b"));
+
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+
+        async Task<HttpResponseMessage> WithinAsync(HttpMethod method, string url, string? body)
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var request = new HttpRequestMessage(method, url) { Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json") };
+            return await c.Http.SendAsync(request, limit.Token);
+        }
+    }
+
+    private const string InsertUrl = $"products/v1/accounts/123/productInputs:insert?dataSource={EmulatorClient.DataSource}";
+
+    [Fact]
     public async Task RequireBearerToken_NoAuthorizationHeader_401Unauthenticated()
     {
         using var c = new EmulatorClient();
