@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using FeedSync.Capture;
 using FeedSync.Catalog;
 using FeedSync.Jobs;
@@ -152,11 +153,18 @@ internal static class FeedSyncServices
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         builder.ApplicationName ??= applicationName;
-        if (builder.Options?.Contains("jit", StringComparison.OrdinalIgnoreCase) != true)
+        if (!SetsJit(builder.Options))
         {
             builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? "-c jit=off" : $"{builder.Options} -c jit=off";
         }
 
         return builder.ConnectionString;
     }
+
+    /// <summary>
+    /// Whether server options set <c>jit</c> itself (<c>-c jit=on</c>, <c>-cjit=on</c>, <c>--jit=on</c>), not merely
+    /// another setting whose name starts with it, such as <c>jit_above_cost</c>.
+    /// </summary>
+    private static bool SetsJit(string? options) =>
+        options is not null && Regex.IsMatch(options, @"(^|\s)(-c\s*|--)jit\s*=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 }
