@@ -132,6 +132,11 @@ internal sealed class PushOptionsValidator : IValidateOptions<PushOptions>
             problems.Add($"FeedSync:Push:WorkerCount {options.WorkerCount} must be between 1 and 100.");
         }
 
+        if (options.MaxConcurrentDrains is < 1 or > 100)
+        {
+            problems.Add($"FeedSync:Push:MaxConcurrentDrains {options.MaxConcurrentDrains} must be between 1 and 100.");
+        }
+
         if (options.MaxQueuedDrainJobs is < 1 or > 50)
         {
             problems.Add($"FeedSync:Push:MaxQueuedDrainJobs {options.MaxQueuedDrainJobs} must be between 1 and 50.");

@@ -7,15 +7,35 @@ namespace FeedSync.Jobs;
 /// 2-core benchmark machine was 92 % busy instead of 71 % (docs/benchmarks.md).
 /// A pulse only reaches drains already waiting: the dispatcher reads <see cref="Waiting"/> before it pulses, and
 /// starts a drain job itself when none was waiting, so work that arrives while a drain is between its empty claim and
-/// its wait is never left alone.
+/// its wait is never left alone. It also counts the drains running in this process, so at most
+/// <see cref="PushOptions.MaxConcurrentDrains"/> of them split the due products.
 /// </summary>
 internal sealed class DrainWake
 {
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _waiting;
+    private int _running;
 
     /// <summary>Drain jobs waiting for work now.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>Drain jobs of this process running now, busy or waiting.</summary>
+    public int Running => Volatile.Read(ref _running);
+
+    /// <summary>Counts a drain as running, unless <paramref name="maxRunning"/> already run: it then should end at once.</summary>
+    public bool TryStart(int maxRunning)
+    {
+        if (Interlocked.Increment(ref _running) > maxRunning)
+        {
+            Interlocked.Decrement(ref _running);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A drain that <see cref="TryStart"/> counted has ended.</summary>
+    public void End() => Interlocked.Decrement(ref _running);
 
     /// <summary>Wakes all drains waiting now.</summary>
     public void Pulse() =>

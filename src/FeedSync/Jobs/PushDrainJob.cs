@@ -7,7 +7,8 @@ namespace FeedSync.Jobs;
 /// <summary>
 /// The Hangfire job that drains pending products. It takes no arguments: the work list is
 /// <c>feedsync.pending</c>, and several drain jobs split it through their claims. When nothing is due it waits up to
-/// <see cref="PushOptions.DrainIdleWait"/> for the dispatcher's pulse (<see cref="DrainWake"/>) before it ends.
+/// <see cref="PushOptions.DrainIdleWait"/> for the dispatcher's pulse (<see cref="DrainWake"/>) before it ends. A drain
+/// started while <see cref="PushOptions.MaxConcurrentDrains"/> of this process run ends at once.
 /// Retry policy: none from Hangfire. A failed product stays pending with its own backoff and the dispatcher
 /// starts a new drain job, so Hangfire retries would only stack on top of that.
 /// </summary>
@@ -19,6 +20,24 @@ internal sealed partial class PushDrainJob(PushProcessor processor, DrainWake wa
     [AutomaticRetry(Attempts = 0)]
     [JobDisplayName("Push pending products to Merchant Center")]
     public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        // Enough drains of this process run already: they claim what is due in their next steps.
+        if (!wake.TryStart(options.Value.MaxConcurrentDrains))
+        {
+            return;
+        }
+
+        try
+        {
+            await DrainUntilIdleAsync(cancellationToken);
+        }
+        finally
+        {
+            wake.End();
+        }
+    }
+
+    private async Task DrainUntilIdleAsync(CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var total = 0;

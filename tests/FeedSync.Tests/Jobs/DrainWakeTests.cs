@@ -70,6 +70,25 @@ public sealed class DrainWakeTests
     }
 
     [Fact]
+    public void TryStart_WhenTheMostDrainsRun_ReturnsFalseUntilOneEnds()
+    {
+        var wake = new DrainWake();
+        Assert.True(wake.TryStart(maxRunning: 2));
+        Assert.True(wake.TryStart(maxRunning: 2));
+
+        Assert.False(wake.TryStart(maxRunning: 2));
+        Assert.Equal(2, wake.Running);
+        wake.End();
+        Assert.True(wake.TryStart(maxRunning: 2));
+    }
+
+    [Fact]
+    public void MaxConcurrentDrains_Zero_NamesTheKey() =>
+        Assert.Contains(
+            new PushOptionsValidator().Validate(null, new PushOptions { MaxConcurrentDrains = 0 }).Failures ?? [],
+            p => p.Contains("FeedSync:Push:MaxConcurrentDrains", StringComparison.Ordinal));
+
+    [Fact]
     public void DrainIdleWait_OverAMinute_NamesTheKey() =>
         Assert.Contains(
             new PushOptionsValidator().Validate(null, new PushOptions { DrainIdleWait = TimeSpan.FromMinutes(2) }).Failures ?? [],
