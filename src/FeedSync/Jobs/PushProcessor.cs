@@ -215,12 +215,9 @@ internal sealed partial class PushProcessor(
     {
         var mine = outcomes.Where(o => o.ProductKey == claim.ProductKey).ToList();
         var failed = mine.Where(o => o.Result.ShouldRetryLater).ToList();
-        if (failed.Count == 0 && mine.Any(o => PushRecorder.IsDeleted(o) && !WriteLease.IsOver(o.Result)))
+        if (failed.Count == 0 && mine.Any(WriteLease.DeleteMayLandLate))
         {
-            // Deleted, but an earlier attempt went unanswered and may still land: the product stays pending until the
-            // lease has run out, then is deleted again (a 404 is done) or, if it is back in the view, inserted in full.
-            var lease = pushOptions.Value.WriteLease;
-            return new Release(claim, Called: true, lease, $"{WriteLease.WaitingReason}: an earlier attempt of this delete went unanswered and may still land; retrying in {lease:g}");
+            return WriteLease.WaitForLateDelete(claim, pushOptions.Value.WriteLease);
         }
 
         if (failed.Count == 0)

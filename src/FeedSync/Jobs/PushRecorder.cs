@@ -153,9 +153,9 @@ internal static class PushRecorder
         }
 
         // A delete that Google answers 404 is also done: the product is gone either way, and so is its update budget.
-        // Unless an earlier attempt of it went unanswered: that attempt may still land, and would delete the product
-        // again if it came back meanwhile. Its row then stays in doubt under the lease (see PushProcessor.ReleaseFor).
-        var deleted = outcomes.Where(o => IsDeleted(o) && WriteLease.IsOver(o.Result)).ToList();
+        // Unless an earlier attempt of it may still land: its row then stays in doubt under the lease.
+        var deleted = outcomes.Where(o => o.CalledAction == PushAction.Delete && (o.Result.IsSuccess || o.Result.Kind == ResultKind.NotFound)
+            && !WriteLease.DeleteMayLandLate(o)).ToList();
         Add(deleted.Count, () => Command("""
             DELETE FROM feedsync.last_pushed lp USING unnest(@offers::text[], @languages::text[], @labels::text[]) AS r(o, l, f)
             WHERE lp.offer_id = r.o AND lp.content_language = r.l AND lp.feed_label = r.f
@@ -211,10 +211,6 @@ internal static class PushRecorder
 
         return commands;
     }
-
-    /// <summary>Google no longer holds the destination: the delete succeeded or found nothing to delete.</summary>
-    public static bool IsDeleted(DestinationOutcome outcome) =>
-        outcome.CalledAction == PushAction.Delete && (outcome.Result.IsSuccess || outcome.Result.Kind == ResultKind.NotFound);
 
     /// <summary>Ends the write lease of destinations whose calls are over while this pusher still holds their claims.</summary>
     public static async Task EndLeaseAsync(NpgsqlConnection connection, IReadOnlyCollection<(string ProductKey, ProductIdentity Identity)> destinations, CancellationToken cancellationToken)

@@ -40,6 +40,21 @@ internal static class WriteLease
     public static bool IsOver(MerchantResult result) => !result.Unanswered;
 
     /// <summary>
+    /// A delete Google answered (done or 404) after an attempt of it went unanswered. That attempt may still land and
+    /// would delete the product again if it came back meanwhile, so the row stays in doubt under its lease
+    /// (<see cref="PushRecorder.RecordCommands"/> keeps it) and the product waits (<see cref="WaitForLateDelete"/>).
+    /// </summary>
+    public static bool DeleteMayLandLate(DestinationOutcome outcome) =>
+        outcome.CalledAction == PushAction.Delete && (outcome.Result.IsSuccess || outcome.Result.Kind == ResultKind.NotFound) && !IsOver(outcome.Result);
+
+    /// <summary>
+    /// Leaves a product pending until the lease of its own late-landing delete has run out; it is then deleted again
+    /// (a 404 is done) or, if it is back in the view, inserted in full.
+    /// </summary>
+    public static Release WaitForLateDelete(Claim claim, TimeSpan lease) =>
+        new(claim, Called: true, RetryAfter: lease, Error: $"{WaitingReason}: an earlier attempt of this delete went unanswered and may still land; retrying in {lease:g}");
+
+    /// <summary>
     /// Makes the calls, abandoning any not answered within half the lease. Which of them Google applied is then
     /// unknown: all are answered as transient failures, so they stay in doubt, keep their lease (see <see cref="IsOver"/>)
     /// and are resent in full once it has run out.
