@@ -5,10 +5,10 @@ namespace FeedSync.Jobs;
 /// <see cref="PushOptions.DrainIdleWait"/>). Waiting costs nothing; starting a Hangfire job per capture commit costs
 /// two dozen statements and wakes every idle Hangfire worker: at 300 changes/s that was 24 jobs a second, and the
 /// 2-core benchmark machine was 92 % busy instead of 71 % (docs/benchmarks.md).
-/// A pulse only reaches drains already waiting: the dispatcher reads <see cref="Waiting"/> before it pulses, and
-/// starts a drain job itself when none was waiting, so work that arrives while a drain is between its empty claim and
-/// its wait is never left alone. It also counts the drains running in this process, so at most
-/// <see cref="PushOptions.MaxConcurrentDrains"/> of them split the due products.
+/// A drain reads <see cref="NextPulse"/> before each claim and, when the claim finds nothing, waits on that pulse: a
+/// pulse sent while it was claiming ends the wait at once, so work that arrives between an empty claim and the wait
+/// is never left for the safety poll, even when the dispatcher starts no job because
+/// <see cref="PushOptions.MaxConcurrentDrains"/> drains of this process already run.
 /// </summary>
 internal sealed class DrainWake
 {
@@ -37,21 +37,27 @@ internal sealed class DrainWake
     /// <summary>A drain that <see cref="TryStart"/> counted has ended.</summary>
     public void End() => Interlocked.Decrement(ref _running);
 
-    /// <summary>Wakes all drains waiting now.</summary>
+    /// <summary>Completes at the next <see cref="Pulse"/>. Read it before claiming, then wait on it.</summary>
+    public Task NextPulse => Volatile.Read(ref _next).Task;
+
+    /// <summary>Wakes all drains waiting now, and every drain claiming now that finds nothing.</summary>
     public void Pulse() =>
         Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>
-    /// Waits for the next pulse, unless <paramref name="maxWaiting"/> drains already wait (this one then ends, so idle
-    /// drains never hold every Hangfire worker). False when it may not wait, when <paramref name="timeout"/> of real time
-    /// passed (an operational pause, like the dispatcher's, not FeedSync's clock),
-    /// or when <paramref name="cancellationToken"/> was cancelled first: the drain then ends.
+    /// Waits for <paramref name="pulse"/> (read from <see cref="NextPulse"/> before the empty claim), unless
+    /// <paramref name="maxWaiting"/> drains already wait (this one then ends, so idle drains never hold every Hangfire
+    /// worker). True at once when that pulse was sent meanwhile. False when it may not wait, when
+    /// <paramref name="timeout"/> of real time passed (an operational pause, like the dispatcher's, not FeedSync's
+    /// clock), or when <paramref name="cancellationToken"/> was cancelled first: the drain then ends.
     /// </summary>
-    public async Task<bool> WaitAsync(TimeSpan timeout, int maxWaiting, CancellationToken cancellationToken)
+    public async Task<bool> WaitAsync(Task pulse, TimeSpan timeout, int maxWaiting, CancellationToken cancellationToken)
     {
-        // Read the pulse to wait for before counting as waiting: a pulse between the two then still wakes this wait,
-        // and a dispatcher that saw no waiter has started a drain job of its own.
-        var next = Volatile.Read(ref _next).Task;
+        if (pulse.IsCompleted)
+        {
+            return true;
+        }
+
         if (Interlocked.Increment(ref _waiting) > maxWaiting)
         {
             Interlocked.Decrement(ref _waiting);
@@ -60,7 +66,7 @@ internal sealed class DrainWake
 
         try
         {
-            await next.WaitAsync(timeout, cancellationToken);
+            await pulse.WaitAsync(timeout, cancellationToken);
             return true;
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)

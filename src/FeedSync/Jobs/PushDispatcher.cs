@@ -35,10 +35,9 @@ internal sealed partial class PushDispatcher(
                 if (due > 0)
                 {
                     // Drains waiting in this process take the work first; a new job is started only for what they
-                    // cannot claim in one step each (see DrainWake for why reading the count first loses nothing),
-                    // and only while fewer than MaxConcurrentDrains run: busy drains claim the rest in their next
-                    // steps. (A busy drain that finds nothing just as work arrives waits for the next pulse: the safety
-                    // poll, at most a second later.)
+                    // cannot claim in one step each, and only while fewer than MaxConcurrentDrains run: busy drains
+                    // claim the rest in their next steps, and one whose claim missed this work is woken by this pulse
+                    // (see DrainWake).
                     var waiting = drains.Waiting;
                     drains.Pulse();
                     if (due > (long)waiting * options.Value.BatchSize && drains.Running < options.Value.MaxConcurrentDrains)

@@ -43,13 +43,15 @@ internal sealed partial class PushDrainJob(PushProcessor processor, DrainWake wa
         var total = 0;
         while (!cancellationToken.IsCancellationRequested && time.GetElapsedTime(started) < options.Value.MaxDrainDuration)
         {
+            // Read before the claim: a pulse for work this claim did not see then ends the wait below at once.
+            var pulse = wake.NextPulse;
             var step = await processor.PushOnceAsync(cancellationToken);
             if (step.Claimed == 0)
             {
                 // Nothing due: wait a little for the dispatcher's next pulse instead of ending, so a steady stream of
                 // commits keeps a few drain jobs busy rather than starting one per commit. At most as many drains wait
                 // as are kept queued; the others end and free their Hangfire workers.
-                if (!await wake.WaitAsync(options.Value.DrainIdleWait, options.Value.MaxQueuedDrainJobs, cancellationToken))
+                if (!await wake.WaitAsync(pulse, options.Value.DrainIdleWait, options.Value.MaxQueuedDrainJobs, cancellationToken))
                 {
                     break;
                 }

@@ -15,8 +15,8 @@ public sealed class DrainWakeTests
     public async Task Pulse_WakesEveryWaitingDrain()
     {
         var wake = new DrainWake();
-        var first = wake.WaitAsync(Long, maxWaiting: 2, CancellationToken.None);
-        var second = wake.WaitAsync(Long, maxWaiting: 2, CancellationToken.None);
+        var first = wake.WaitAsync(wake.NextPulse, Long, maxWaiting: 2, CancellationToken.None);
+        var second = wake.WaitAsync(wake.NextPulse, Long, maxWaiting: 2, CancellationToken.None);
         Assert.Equal(2, wake.Waiting);
 
         wake.Pulse();
@@ -30,7 +30,7 @@ public sealed class DrainWakeTests
     public async Task WaitAsync_NoPulseWithinTheIdleTime_ReturnsFalse()
     {
         var wake = new DrainWake();
-        Assert.False(await wake.WaitAsync(TimeSpan.FromMilliseconds(20), maxWaiting: 2, CancellationToken.None));
+        Assert.False(await wake.WaitAsync(wake.NextPulse, TimeSpan.FromMilliseconds(20), maxWaiting: 2, CancellationToken.None));
         Assert.Equal(0, wake.Waiting);
     }
 
@@ -38,22 +38,35 @@ public sealed class DrainWakeTests
     public async Task WaitAsync_WhenTheMostDrainsAlreadyWait_ReturnsFalseAtOnce()
     {
         var wake = new DrainWake();
-        var waiting = wake.WaitAsync(Long, maxWaiting: 1, CancellationToken.None);
+        var waiting = wake.WaitAsync(wake.NextPulse, Long, maxWaiting: 1, CancellationToken.None);
 
-        Assert.False(await wake.WaitAsync(Long, maxWaiting: 1, CancellationToken.None).WaitAsync(Long));
+        Assert.False(await wake.WaitAsync(wake.NextPulse, Long, maxWaiting: 1, CancellationToken.None).WaitAsync(Long));
         Assert.Equal(1, wake.Waiting);
         wake.Pulse();
         Assert.True(await waiting.WaitAsync(Long));
     }
 
     [Fact]
-    public async Task WaitAsync_APulseBeforeTheWait_DoesNotEndIt()
+    public async Task WaitAsync_APulseBeforeTheClaim_DoesNotEndIt()
     {
-        // The dispatcher counts waiters before it pulses and starts a job itself when there were none: an earlier
-        // pulse is not kept for a later wait.
+        // The claim after that pulse saw its work: only a later pulse is news.
         var wake = new DrainWake();
         wake.Pulse();
-        Assert.False(await wake.WaitAsync(TimeSpan.FromMilliseconds(20), maxWaiting: 2, CancellationToken.None));
+        var pulse = wake.NextPulse;
+        Assert.False(await wake.WaitAsync(pulse, TimeSpan.FromMilliseconds(20), maxWaiting: 2, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task WaitAsync_APulseDuringTheClaim_ReturnsTrueAtOnce()
+    {
+        // A drain that claimed nothing just as work arrived: the dispatcher saw it running, not waiting, and at the
+        // drain cap starts no job, so the pulse it sent meanwhile must send this drain back to claim.
+        var wake = new DrainWake();
+        var pulse = wake.NextPulse;
+        wake.Pulse();
+
+        Assert.True(await wake.WaitAsync(pulse, Long, maxWaiting: 0, CancellationToken.None).WaitAsync(Long));
+        Assert.Equal(0, wake.Waiting);
     }
 
     [Fact]
@@ -61,7 +74,7 @@ public sealed class DrainWakeTests
     {
         var wake = new DrainWake();
         using var shutdown = new CancellationTokenSource();
-        var waiting = wake.WaitAsync(Long, maxWaiting: 2, shutdown.Token);
+        var waiting = wake.WaitAsync(wake.NextPulse, Long, maxWaiting: 2, shutdown.Token);
 
         await shutdown.CancelAsync();
 
