@@ -27,9 +27,11 @@ internal sealed class FaultInjector
         }
 
         var latency = settings.LatencyMs + (settings.LatencyJitterMs > 0 ? Random.Shared.Next(settings.LatencyJitterMs + 1) : 0);
-        var delayed = (settings.LatencyMethod is null || string.Equals(settings.LatencyMethod, method, StringComparison.OrdinalIgnoreCase))
+        // Latency first: a request that would not be delayed must not spend one of the LatencyCount delays.
+        var delayed = latency > 0
+            && (settings.LatencyMethod is null || string.Equals(settings.LatencyMethod, method, StringComparison.OrdinalIgnoreCase))
             && (settings.LatencyCount == 0 || Interlocked.Decrement(ref _delaysLeft) >= 0);
-        if (latency > 0 && delayed)
+        if (delayed)
         {
             await Task.Delay(latency);
         }
