@@ -6,11 +6,12 @@ using static FeedSync.IntegrationTests.Freshness.FreshnessCatalog;
 namespace FeedSync.IntegrationTests;
 
 /// <summary>
-/// A delete whose first attempt timed out and whose retry Google answered: the first attempt may still land. If the
-/// product came back and were inserted before that, the late delete would remove it from Google while FeedSync
-/// records it as held. So the deleted destination keeps its write lease like any other write in doubt.
+/// A write whose first attempt timed out and whose retry Google answered: the first attempt may still land. Had a
+/// newer write gone out before that, Google would end up with the older one (a late patch restores an old price, a
+/// late delete removes a product that came back) while FeedSync records the newer. So the answered write keeps the
+/// write lease of its unanswered attempt, and the product's next write waits for it.
 /// </summary>
-public sealed class UnansweredDeleteTests : IAsyncLifetime
+public sealed class UnansweredAttemptTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private FeedSyncHarness _feedSync = null!;
@@ -70,5 +71,40 @@ public sealed class UnansweredDeleteTests : IAsyncLifetime
 
         Task SetActiveAsync(bool active) =>
             _feedSync.Database.ExecuteAsync("UPDATE catalog.variants SET active = @a WHERE id = @v", ("a", active), ("v", variantId));
+    }
+
+    [Fact]
+    public async Task APatchAnsweredOnlyOnRetry_KeepsItsLease_SoTheNewerPriceIsSentOnlyAfterTheLatePatch()
+    {
+        var (_, variantId, sku) = (await PickUnpromotedAsync(_feedSync, 1))[0];
+        var key = variantId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var price = await _feedSync.Database.ScalarAsync<decimal>("SELECT amount FROM catalog.prices WHERE variant_id = @v AND market = 'US'", ("v", variantId));
+        var before = _feedSync.RequestsFor(sku).Count;
+
+        // The first patch attempt is answered (and applied) only after 3 s; FeedSync gives up after 1 s and the retry
+        // is answered at once.
+        _feedSync.Emulator.Faults = new FaultSettings { LatencyMs = 3000, LatencyMethod = "PATCH", LatencyCount = 1 };
+        await SetPriceAsync(price + 1m);
+        await Wait.UntilAsync(
+            () => _feedSync.Database.ScalarAsync<bool>(
+                "SELECT NOT EXISTS (SELECT 1 FROM feedsync.pending WHERE product_key = @k) AND coalesce((SELECT max(lease_until) > now() FROM feedsync.last_pushed WHERE product_key = @k), false)",
+                ("k", key)),
+            Timeout,
+            "the retry of the patch is answered and recorded, with the lease of the first attempt");
+        var leaseUntil = await _feedSync.Database.ScalarAsync<DateTime>("SELECT max(lease_until) FROM feedsync.last_pushed WHERE product_key = @k", ("k", key));
+
+        // A newer price while the first attempt may still land: its patch waits for the lease.
+        await SetPriceAsync(price + 2m);
+        await _feedSync.WaitUntilInStepAsync(Timeout);
+
+        var patches = _feedSync.RequestsFor(sku).Skip(before).Where(r => r.Method == "PATCH").OrderBy(r => r.ReceivedAt).ToList();
+        Assert.Equal(3, patches.Count);
+        Assert.True(patches[2].ReceivedAt.UtcDateTime >= leaseUntil, $"the newer patch was sent at {patches[2].ReceivedAt:O}, before the lease ran out at {leaseUntil:O}");
+        Assert.Equal(
+            ((long)((price + 2m) * 1_000_000m)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _feedSync.Held(sku)!["productAttributes"]!["price"]!["amountMicros"]!.GetValue<string>());
+
+        Task SetPriceAsync(decimal amount) =>
+            _feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = @a WHERE variant_id = @v AND market = 'US'", ("a", amount), ("v", variantId));
     }
 }
