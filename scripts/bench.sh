@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the end-to-end benchmark against a throwaway PostgreSQL and the in-process Merchant API emulator.
-#   scripts/bench.sh [--products N] [--rate R] [--duration S] [--connections C] [--warmup S] [--no-settle]
+# Runs the end-to-end benchmark against a throwaway PostgreSQL and the Merchant API emulator in its own process.
+#   scripts/bench.sh [--products N] [--rate R] [--duration S] [--connections C] [--warmup S] [--no-settle] [--emulator-latency-ms L]
 # After the initial sync it runs VACUUM (ANALYZE), as autovacuum would after a bulk load (--no-settle: measure
 # through autovacuum's first pass instead), then --warmup seconds of changes that are not measured (JIT, caches).
 # Prints figures (latency percentiles, calls per change, peak memory); it never passes or fails.

@@ -6,8 +6,10 @@ using FeedSync.MerchantEmulator;
 using Npgsql;
 
 // FeedSync benchmarks: figures, not pass/fail. Run through scripts/bench.sh, which starts a throwaway PostgreSQL.
-//   end-to-end [--products N] [--rate R] [--duration S] [--connections C] [--separate-state]
+//   end-to-end [--products N] [--rate R] [--duration S] [--connections C] [--separate-state] [--emulator-latency-ms L]
 //                                                        commit-to-emulator latency, calls per change, peak memory, CPU per change
+//                                                        (--emulator-latency-ms: every API call answered after L to 1.5 L ms,
+//                                                        as Google's are, instead of at once)
 //   reconcile [--products N] [--drift PERCENT] [--cold]  reconciliation wall time and peak memory, no drift and PERCENT % drift
 //                                                        (--cold: also the first run after the upgrade, before any check is stored)
 //   transport [--updates N] [--latency-ms L] [--concurrency C] [--batch-size B]   batch vs concurrent pushes (no PostgreSQL)
@@ -71,7 +73,17 @@ try
         stateConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database + "_state" }.ConnectionString;
     }
 
+    var apiLatency = IntArg("--emulator-latency-ms", 0);
+    if (apiLatency > 0)
+    {
+        using var faults = new HttpClient { BaseAddress = new Uri(emulator.Url) };
+        using var set = await faults.PostAsync("emulator/faults", new StringContent(
+            $$"""{"latencyMs":{{apiLatency}},"latencyJitterMs":{{apiLatency / 2}}}""", System.Text.Encoding.UTF8, "application/json"));
+        set.EnsureSuccessStatusCode();
+    }
+
     Console.WriteLine($"end-to-end: {products:N0} products, {rate} changes/s for {duration} s, Merchant API emulator at {emulator.Url}"
+        + (apiLatency > 0 ? $" answering after {apiLatency}–{apiLatency * 3 / 2} ms" : "")
         + (stateConnectionString == connectionString ? "" : "; FeedSync state in its own database"));
     var report = await BenchCommand.RunAsync(
         new HostSettings
