@@ -28,12 +28,14 @@ internal sealed class PushOptions
     public int WorkerCount { get; set; } = 8;
 
     /// <summary>
-    /// Drain jobs of this process running at once, busy or waiting. More drains split the due products into smaller
-    /// steps, each paying its fixed statements: at 1,000 changes/s with 100,000 products on 2 cores, 2 drains met
-    /// p99 ≤ 1 s in every run and used the least CPU; 3 and 8 missed it in some (docs/benchmarks.md). Two, not one,
-    /// so one drain's record overlaps the other's calls. One drain claims up to <see cref="BatchSize"/> products per step.
+    /// Drain jobs of this process running at once, busy or waiting. One drain claims up to <see cref="BatchSize"/>
+    /// products per step and waits for its calls. More drains split the due products into smaller steps, each paying
+    /// its fixed statements; fewer leave due products waiting while every drain waits for Google. At 1,000 changes/s
+    /// with 100,000 products on 2 cores (docs/benchmarks.md): against an API answering at once, 2 had the lowest p99
+    /// and 8 the highest; answering after 200–300 ms, as Google does, 2 had the highest and 4 the lowest. Raise it
+    /// when Google answers slowly and the database has cores to spare.
     /// </summary>
-    public int MaxConcurrentDrains { get; set; } = 2;
+    public int MaxConcurrentDrains { get; set; } = 4;
 
     /// <summary>First wait before retrying a product whose push failed transiently; doubles per attempt.</summary>
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(5);
