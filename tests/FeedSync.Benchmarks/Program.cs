@@ -76,10 +76,7 @@ try
     var apiLatency = IntArg("--emulator-latency-ms", 0);
     if (apiLatency > 0)
     {
-        using var faults = new HttpClient { BaseAddress = new Uri(emulator.Url) };
-        using var set = await faults.PostAsync("emulator/faults", new StringContent(
-            $$"""{"latencyMs":{{apiLatency}},"latencyJitterMs":{{apiLatency / 2}}}""", System.Text.Encoding.UTF8, "application/json"));
-        set.EnsureSuccessStatusCode();
+        await emulator.SetFaultsAsync(new { latencyMs = apiLatency, latencyJitterMs = apiLatency / 2 });
     }
 
     Console.WriteLine($"end-to-end: {products:N0} products, {rate} changes/s for {duration} s, Merchant API emulator at {emulator.Url}"

@@ -24,7 +24,7 @@ internal static class TransportBenchmark
 
         using var emulator = EmulatorProcess.Start();
         using var admin = new HttpClient { BaseAddress = new Uri(emulator.Url) };
-        (await admin.PostAsJsonAsync("emulator/faults", new { latencyMs = latency })).EnsureSuccessStatusCode();
+        await emulator.SetFaultsAsync(new { latencyMs = latency });
         Console.WriteLine($"transport: {updates:N0} products, {latency} ms latency per HTTP request, emulator pid {emulator.Pid} at {emulator.Url}");
         Console.WriteLine("mode                          inserts/s   price patches/s   client CPU s per 1,000 pushes   failed");
 
@@ -119,6 +119,14 @@ internal sealed class EmulatorProcess : IDisposable
             _process.Refresh();
             return _process.TotalProcessorTime;
         }
+    }
+
+    /// <summary>Sets the faults the emulator injects from now on (its <c>POST /emulator/faults</c>), e.g. <c>new { latencyMs = 100 }</c>.</summary>
+    public async Task SetFaultsAsync(object faults)
+    {
+        using var admin = new HttpClient { BaseAddress = new Uri(Url) };
+        using var response = await admin.PostAsJsonAsync("emulator/faults", faults);
+        response.EnsureSuccessStatusCode();
     }
 
     public static EmulatorProcess Start(params string[] options)

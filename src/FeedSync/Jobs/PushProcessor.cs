@@ -215,14 +215,11 @@ internal sealed partial class PushProcessor(
     {
         var mine = outcomes.Where(o => o.ProductKey == claim.ProductKey).ToList();
         var failed = mine.Where(o => o.Result.ShouldRetryLater).ToList();
-        if (failed.Count == 0 && mine.Any(WriteLease.DeleteMayLandLate))
-        {
-            return WriteLease.WaitForLateDelete(claim, pushOptions.Value.WriteLease);
-        }
-
         if (failed.Count == 0)
         {
-            return new Release(claim, Called: mine.Count > 0, RetryAfter: null, Error: null);
+            return mine.Any(WriteLease.DeleteMayLandLate)
+                ? WriteLease.WaitForLateDelete(claim, pushOptions.Value.WriteLease)
+                : new Release(claim, Called: mine.Count > 0, RetryAfter: null, Error: null);
         }
 
         var hint = failed.Max(f => f.Result.RetryAfter);
