@@ -142,6 +142,11 @@ internal sealed class PushOptionsValidator : IValidateOptions<PushOptions>
             problems.Add($"FeedSync:Push:MaxQueuedDrainJobs {options.MaxQueuedDrainJobs} must be between 1 and 50.");
         }
 
+        if (options.MinClaimInterval < TimeSpan.Zero || options.MinClaimInterval > TimeSpan.FromSeconds(1))
+        {
+            problems.Add($"FeedSync:Push:MinClaimInterval {options.MinClaimInterval} must be between 00:00:00 and 00:00:01.");
+        }
+
         if (options.DrainIdleWait < TimeSpan.Zero || options.DrainIdleWait > TimeSpan.FromMinutes(1))
         {
             problems.Add($"FeedSync:Push:DrainIdleWait {options.DrainIdleWait} must be between 00:00:00 and 00:01:00.");

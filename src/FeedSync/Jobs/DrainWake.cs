@@ -15,6 +15,7 @@ internal sealed class DrainWake
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _waiting;
     private int _running;
+    private long _nextClaimAt = long.MinValue;
 
     /// <summary>Drain jobs waiting for work now.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
@@ -36,6 +37,27 @@ internal sealed class DrainWake
 
     /// <summary>A drain that <see cref="TryStart"/> counted has ended.</summary>
     public void End() => Interlocked.Decrement(ref _running);
+
+    /// <summary>
+    /// Reserves the next claim slot of this process at <paramref name="now"/> (a <see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamp) or later, at least <paramref name="interval"/> after the slot reserved before it, and returns how long
+    /// to wait for it. Each push step pays fixed statements whatever it claims, so when drains keep up, spacing claims
+    /// makes fewer, larger steps instead of every drain claiming a handful the moment its last step ends (see
+    /// <see cref="PushOptions.MinClaimInterval"/>).
+    /// </summary>
+    public TimeSpan ReserveClaim(long now, TimeSpan interval)
+    {
+        var spacing = (long)(interval.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        while (true)
+        {
+            var reserved = Volatile.Read(ref _nextClaimAt);
+            var slot = Math.Max(now, reserved);
+            if (Interlocked.CompareExchange(ref _nextClaimAt, slot + spacing, reserved) == reserved)
+            {
+                return TimeSpan.FromSeconds((double)(slot - now) / System.Diagnostics.Stopwatch.Frequency);
+            }
+        }
+    }
 
     /// <summary>Completes at the next <see cref="Pulse"/>. Read it before claiming, then wait on it.</summary>
     public Task NextPulse => Volatile.Read(ref _next).Task;

@@ -41,11 +41,19 @@ internal sealed partial class PushDrainJob(PushProcessor processor, DrainWake wa
     {
         var started = time.GetTimestamp();
         var total = 0;
+        var backlog = false;
         while (!cancellationToken.IsCancellationRequested && time.GetElapsedTime(started) < options.Value.MaxDrainDuration)
         {
+            if (!backlog && wake.ReserveClaim(Stopwatch.GetTimestamp(), options.Value.MinClaimInterval) is { Ticks: > 0 } slot)
+            {
+                // Real time, like the idle wait: an operational pause, not FeedSync's clock.
+                await Task.Delay(slot, cancellationToken);
+            }
+
             // Read before the claim: a pulse for work this claim did not see then ends the wait below at once.
             var pulse = wake.NextPulse;
             var step = await processor.PushOnceAsync(cancellationToken);
+            backlog = step.Claimed >= options.Value.BatchSize;
             if (step.Claimed == 0)
             {
                 // Nothing due: wait a little for the dispatcher's next pulse instead of ending, so a steady stream of

@@ -37,6 +37,15 @@ internal sealed class PushOptions
     /// </summary>
     public int MaxConcurrentDrains { get; set; } = 4;
 
+    /// <summary>
+    /// Push steps of this process start at least this far apart, unless the step before claimed a full
+    /// <see cref="BatchSize"/> (a backlog). Every step pays the same few statements whatever it claims; without spacing,
+    /// each drain claims the handful that arrived while its last step ran, and more drains mean more, smaller steps and
+    /// more CPU per change. Spacing keeps steps large when drains keep up and lets more drains wait on a slow API
+    /// without that cost. Zero claims as soon as a drain is free.
+    /// </summary>
+    public TimeSpan MinClaimInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>First wait before retrying a product whose push failed transiently; doubles per attempt.</summary>
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FeedSync.Hosting;
 using FeedSync.Jobs;
 
@@ -110,4 +111,54 @@ public sealed class DrainWakeTests
     [Fact]
     public void DrainIdleWait_Zero_IsValid() =>
         Assert.True(new PushOptionsValidator().Validate(null, new PushOptions { DrainIdleWait = TimeSpan.Zero }).Succeeded);
+
+    [Fact]
+    public void ReserveClaim_FirstClaim_StartsAtOnce() =>
+        Assert.Equal(TimeSpan.Zero, new DrainWake().ReserveClaim(Seconds(10), TimeSpan.FromMilliseconds(50)));
+
+    [Fact]
+    public void ReserveClaim_DrainsClaimingTogether_GetConsecutiveSlots()
+    {
+        var wake = new DrainWake();
+        var now = Seconds(10);
+
+        Assert.Equal(TimeSpan.Zero, wake.ReserveClaim(now, TimeSpan.FromMilliseconds(50)));
+        Assert.Equal(50, wake.ReserveClaim(now, TimeSpan.FromMilliseconds(50)).TotalMilliseconds, precision: 3);
+        Assert.Equal(100, wake.ReserveClaim(now, TimeSpan.FromMilliseconds(50)).TotalMilliseconds, precision: 3);
+    }
+
+    [Fact]
+    public void ReserveClaim_WithinTheIntervalOfTheLastSlot_WaitsOnlyForTheRest()
+    {
+        var wake = new DrainWake();
+        wake.ReserveClaim(Seconds(10), TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(30, wake.ReserveClaim(Seconds(10.020), TimeSpan.FromMilliseconds(50)).TotalMilliseconds, precision: 3);
+    }
+
+    [Fact]
+    public void ReserveClaim_AfterTheIntervalPassed_StartsAtOnce()
+    {
+        var wake = new DrainWake();
+        wake.ReserveClaim(Seconds(10), TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(TimeSpan.Zero, wake.ReserveClaim(Seconds(10.080), TimeSpan.FromMilliseconds(50)));
+    }
+
+    [Fact]
+    public void ReserveClaim_ZeroInterval_NeverWaits()
+    {
+        var wake = new DrainWake();
+        wake.ReserveClaim(Seconds(10), TimeSpan.Zero);
+
+        Assert.Equal(TimeSpan.Zero, wake.ReserveClaim(Seconds(10), TimeSpan.Zero));
+    }
+
+    [Fact]
+    public void MinClaimInterval_OverASecond_NamesTheKey() =>
+        Assert.Contains(
+            new PushOptionsValidator().Validate(null, new PushOptions { MinClaimInterval = TimeSpan.FromSeconds(2) }).Failures ?? [],
+            p => p.Contains("FeedSync:Push:MinClaimInterval", StringComparison.Ordinal));
+
+    private static long Seconds(double seconds) => (long)(seconds * Stopwatch.Frequency);
 }
