@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace FeedSync.Jobs;
 
 /// <summary>
@@ -39,7 +41,7 @@ internal sealed class DrainWake
     public void End() => Interlocked.Decrement(ref _running);
 
     /// <summary>
-    /// Reserves the next claim slot of this process at <paramref name="now"/> (a <see cref="System.Diagnostics.Stopwatch"/>
+    /// Reserves the next claim slot of this process at <paramref name="now"/> (a <see cref="Stopwatch"/>
     /// timestamp) or later, at least <paramref name="interval"/> after the slot reserved before it, and returns how long
     /// to wait for it. Each push step pays fixed statements whatever it claims, so when drains keep up, spacing claims
     /// makes fewer, larger steps instead of every drain claiming a handful the moment its last step ends (see
@@ -47,14 +49,14 @@ internal sealed class DrainWake
     /// </summary>
     public TimeSpan ReserveClaim(long now, TimeSpan interval)
     {
-        var spacing = (long)(interval.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        var spacing = (long)(interval.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
             var reserved = Volatile.Read(ref _nextClaimAt);
             var slot = Math.Max(now, reserved);
             if (Interlocked.CompareExchange(ref _nextClaimAt, slot + spacing, reserved) == reserved)
             {
-                return TimeSpan.FromSeconds((double)(slot - now) / System.Diagnostics.Stopwatch.Frequency);
+                return TimeSpan.FromSeconds((double)(slot - now) / Stopwatch.Frequency);
             }
         }
     }

@@ -8,7 +8,8 @@ namespace FeedSync.Jobs;
 /// The Hangfire job that drains pending products. It takes no arguments: the work list is
 /// <c>feedsync.pending</c>, and several drain jobs split it through their claims. When nothing is due it waits up to
 /// <see cref="PushOptions.DrainIdleWait"/> for the dispatcher's pulse (<see cref="DrainWake"/>) before it ends. A drain
-/// started while <see cref="PushOptions.MaxConcurrentDrains"/> of this process run ends at once.
+/// started while <see cref="PushOptions.MaxConcurrentDrains"/> of this process run ends at once. The steps of all drains
+/// of this process start <see cref="PushOptions.MinClaimInterval"/> apart while they keep up.
 /// Retry policy: none from Hangfire. A failed product stays pending with its own backoff and the dispatcher
 /// starts a new drain job, so Hangfire retries would only stack on top of that.
 /// </summary>

@@ -29,11 +29,12 @@ internal sealed class PushOptions
 
     /// <summary>
     /// Drain jobs of this process running at once, busy or waiting. One drain claims up to <see cref="BatchSize"/>
-    /// products per step and waits for its calls. More drains split the due products into smaller steps, each paying
-    /// its fixed statements; fewer leave due products waiting while every drain waits for Google. At 1,000 changes/s
-    /// with 100,000 products on 2 cores (docs/benchmarks.md): against an API answering at once, 2 had the lowest p99
-    /// and 8 the highest; answering after 200–300 ms, as Google does, 2 had the highest and 4 the lowest. Raise it
-    /// when Google answers slowly and the database has cores to spare.
+    /// products per step and waits for its calls. Fewer leave due products waiting while every drain waits for Google;
+    /// more split the due products into smaller steps, each paying its fixed statements, unless
+    /// <see cref="MinClaimInterval"/> spaces their claims. At 1,000 changes/s with 100,000 products on 2 cores, before
+    /// claims were spaced (docs/benchmarks.md): against an API answering at once, 2 had the lowest p99 and 8 the
+    /// highest; answering after 200–300 ms, as Google does, 2 had the highest and 4 the lowest. Raise it when Google
+    /// answers slowly and the database has cores to spare.
     /// </summary>
     public int MaxConcurrentDrains { get; set; } = 4;
 
