@@ -109,7 +109,7 @@ internal static partial class DashboardBench
                    'price changed', CASE WHEN g % 50 = 0 THEN 400 ELSE 200 END, CASE WHEN g % 50 = 0 THEN 'DataError' ELSE 'Success' END,
                    CASE WHEN g % 50 = 0 THEN 'INVALID_ARGUMENT' END
             FROM generate_series(1, @products) g;
-            INSERT INTO feedsync.google_status (offer_id, content_language, feed_label, disapproved, issue_count, destination_statuses, item_issues, pulled_at)
+            INSERT INTO feedsync.google_status (offer_id, content_language, feed_label, disapproved, issue_count, destination_statuses, item_issues, changed_at)
             SELECT 'OFFER-' || lpad(g::text, 7, '0'), 'en', 'US', g % (@products / @problems) = 0 AND g % 2 = 0,
                    CASE WHEN g % (@products / @problems) = 0 THEN 1 ELSE 0 END,
                    '[{"reportingContext":"SHOPPING_ADS","approvedCountries":["US"]}]',

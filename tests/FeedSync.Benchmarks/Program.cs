@@ -14,7 +14,7 @@ using Npgsql;
 //                                                        (--cold: also the first run after the upgrade, before any check is stored)
 //   transport [--updates N] [--latency-ms L] [--concurrency C] [--batch-size B]   batch vs concurrent pushes (no PostgreSQL)
 //   dashboard [--products N] [--problems M]               dashboard page render times over seeded state
-// FEEDSYNC_BENCH_STEPLOG=Information prints every push step (products claimed, calls, elapsed) for end-to-end runs.
+// FEEDSYNC_BENCH_STEPLOG=Information prints every push step (products claimed, calls, elapsed) and every status pull for end-to-end runs.
 if (args.Length > 0 && args[0] == "transport")
 {
     await FeedSync.Benchmarks.TransportBenchmark.RunAsync(args);
@@ -100,6 +100,7 @@ try
                 ["FeedSync:Dashboard:Users:0:Role"] = "viewer",
                 ["Serilog:MinimumLevel:Default"] = "Error",
                 ["Serilog:MinimumLevel:Override:FeedSync.Jobs.PushProcessor"] = Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_STEPLOG") ?? "Error",
+                ["Serilog:MinimumLevel:Override:FeedSync.Jobs.StatusPullJob"] = Environment.GetEnvironmentVariable("FEEDSYNC_BENCH_STEPLOG") ?? "Error",
             },
         },
         new BenchSettings(products, rate, TimeSpan.FromSeconds(duration), IntArg("--connections", 16), TimeSpan.FromSeconds(IntArg("--warmup", 0)), !args.Contains("--no-settle"),

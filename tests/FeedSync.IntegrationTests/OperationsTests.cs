@@ -49,7 +49,7 @@ public sealed class OperationsTests : IAsyncLifetime
     public async Task StatusPull_ReadsEveryPage_AndForgetsProductsGoogleNoLongerLists()
     {
         await _feedSync.Database.ExecuteAsync("""
-            INSERT INTO feedsync.google_status (offer_id, content_language, feed_label, disapproved, issue_count, destination_statuses, item_issues, pulled_at)
+            INSERT INTO feedsync.google_status (offer_id, content_language, feed_label, disapproved, issue_count, destination_statuses, item_issues, changed_at)
             VALUES ('gone-offer', 'en', 'US', true, 1, '[]', '[{"code":"x"}]', now() - interval '1 day')
             """);
 
@@ -63,6 +63,52 @@ public sealed class OperationsTests : IAsyncLifetime
         var pages = _feedSync.Emulator.Requests.Count(r => r.Method == "GET" && r.Path.EndsWith("/products", StringComparison.Ordinal));
         Assert.True(pages >= (int)Math.Ceiling(_feedSync.Emulator.Products.Count / (double)Publish.ProductStatusReader.PageSize));
     }
+
+    [Fact]
+    public async Task StatusPull_WritesOnlyTheStatusesGoogleChanged()
+    {
+        await PullStatusesAsync();
+        var before = await RowVersionsAsync();
+        var changedRow = before.Keys.Where(key => key.EndsWith("~en~US", StringComparison.Ordinal)).Min(StringComparer.Ordinal)!;
+        var offerId = changedRow[..^"~en~US".Length];
+        var issues = JsonNode.Parse("""[{ "code": "missing_gtin", "severity": "DEMOTED", "reportingContext": "SHOPPING_ADS" }]""")!.AsArray();
+        _feedSync.Emulator.SetProductStatus(FeedSyncHarness.AccountId, "en", "US", offerId, [], issues);
+
+        await PullStatusesAsync();
+
+        // xmin changes with every write of a row: only the product whose status changed was written.
+        var after = await RowVersionsAsync();
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.Equal([changedRow], after.Where(row => before[row.Key] != row.Value).Select(row => row.Key));
+        Assert.Equal("missing_gtin", await _feedSync.Database.ScalarAsync<string>("SELECT item_issues->0->>'code' FROM feedsync.google_status WHERE offer_id = @o", ("o", offerId)));
+        Assert.Equal(1L, await _feedSync.Database.ScalarAsync<long>("SELECT changed FROM feedsync.status_pulls ORDER BY finished_at DESC LIMIT 1"));
+    }
+
+    [Fact]
+    public async Task StatusPull_OfAnUnchangedCatalog_StillMovesTheOverviewsLastPull()
+    {
+        await PullStatusesAsync();
+        var first = _feedSync.Services.GetRequiredService<Dashboard.OverviewQueries>().Read().LastStatusPull;
+
+        await PullStatusesAsync();
+
+        var second = _feedSync.Services.GetRequiredService<Dashboard.OverviewQueries>().Read().LastStatusPull;
+        Assert.NotNull(first);
+        Assert.True(second > first, $"last pull {second:O} after the second pull, {first:O} after the first");
+        Assert.Equal(0L, await _feedSync.Database.ScalarAsync<long>("SELECT changed FROM feedsync.status_pulls ORDER BY finished_at DESC LIMIT 1"));
+        Assert.Equal(_feedSync.Emulator.Products.Count, await _feedSync.Database.ScalarAsync<long>("SELECT products FROM feedsync.status_pulls ORDER BY finished_at DESC LIMIT 1"));
+    }
+
+    private async Task PullStatusesAsync()
+    {
+        using var scope = _feedSync.Services.CreateScope();
+        await ActivatorUtilities.CreateInstance<StatusPullJob>(scope.ServiceProvider).RunAsync(CancellationToken.None);
+    }
+
+    /// <summary>Each status row's xmin (the transaction that last wrote it), by offer~language~label.</summary>
+    private async Task<Dictionary<string, string>> RowVersionsAsync() =>
+        System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(await _feedSync.Database.ScalarAsync<string>(
+            "SELECT json_object_agg(offer_id || '~' || content_language || '~' || feed_label, xmin::text)::text FROM feedsync.google_status"))!;
 
     [Fact]
     public async Task MetricsEndpoint_ExposesTheNamedSeries()

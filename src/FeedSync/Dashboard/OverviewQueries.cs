@@ -92,7 +92,7 @@ internal sealed class OverviewQueries(Databases databases, IOptions<CaptureOptio
                    (SELECT count(*) FROM feedsync.product_problems WHERE source = 'google'),
                    (SELECT count(*) FROM feedsync.google_status WHERE issue_count > 0 OR disapproved),
                    (SELECT count(*) FROM feedsync.google_status WHERE disapproved),
-                   (SELECT max(pulled_at) FROM feedsync.google_status),
+                   (SELECT max(finished_at) FROM feedsync.status_pulls),
                    (SELECT max(updated_at) FROM feedsync.capture_checkpoint)
             """);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

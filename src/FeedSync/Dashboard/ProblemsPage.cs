@@ -55,12 +55,12 @@ internal sealed class ProblemsPage : RazorPage
         {
             var rows = queries.GoogleIssues(search, offset, PageSize + 1);
             count = rows.Count;
-            html.Append("<table class=\"table table-condensed\" id=\"google-issues\"><tr><th>Offer id</th><th>Destination</th><th>Disapproved</th><th>Issues</th><th>Pulled</th></tr>");
+            html.Append("<table class=\"table table-condensed\" id=\"google-issues\"><tr><th>Offer id</th><th>Destination</th><th>Disapproved</th><th>Issues</th><th title=\"when Google's answer last changed, as the status pull saw it\">Changed</th></tr>");
             foreach (var row in rows.Take(PageSize))
             {
                 var offer = row.ProductKey is null ? E(row.OfferId) : $"<a href=\"{E(ProductUrl(Url, row.ProductKey))}\">{E(row.OfferId)}</a>";
                 html.Append(CultureInfo.InvariantCulture,
-                    $"<tr><td>{offer}</td><td>{E(row.Destination)}</td><td>{(row.Disapproved ? "<span class=\"label label-danger\">disapproved</span>" : "no")}</td><td>{IssueList(row.Issues)}</td><td>{When(row.PulledAt)}</td></tr>");
+                    $"<tr><td>{offer}</td><td>{E(row.Destination)}</td><td>{(row.Disapproved ? "<span class=\"label label-danger\">disapproved</span>" : "no")}</td><td>{IssueList(row.Issues)}</td><td>{When(row.ChangedAt)}</td></tr>");
             }
         }
 

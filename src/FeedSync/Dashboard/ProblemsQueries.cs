@@ -7,7 +7,7 @@ namespace FeedSync.Dashboard;
 internal sealed record ProblemRow(string ProductKey, string OfferId, string Destination, string Source, string Reason, string? Detail, DateTimeOffset At);
 
 /// <summary>A product Google holds but reports issues for (from the status pull).</summary>
-internal sealed record GoogleIssueRow(string OfferId, string Destination, bool Disapproved, int IssueCount, string Issues, DateTimeOffset PulledAt, string? ProductKey);
+internal sealed record GoogleIssueRow(string OfferId, string Destination, bool Disapproved, int IssueCount, string Issues, DateTimeOffset ChangedAt, string? ProductKey);
 
 /// <summary>
 /// The Problems page's reads. Every query is newest-first with LIMIT/OFFSET over an index (occurred_at, or the
@@ -39,12 +39,12 @@ internal sealed class ProblemsQueries(Databases databases)
     public IReadOnlyList<GoogleIssueRow> GoogleIssues(string? offerIdPrefix, int offset, int limit)
     {
         using var command = databases.State.CreateCommand($"""
-            SELECT s.offer_id, s.content_language || '~' || s.feed_label, s.disapproved, s.issue_count, s.item_issues::text, s.pulled_at,
+            SELECT s.offer_id, s.content_language || '~' || s.feed_label, s.disapproved, s.issue_count, s.item_issues::text, s.changed_at,
                    (SELECT lp.product_key FROM feedsync.last_pushed lp
                      WHERE lp.offer_id = s.offer_id AND lp.content_language = s.content_language AND lp.feed_label = s.feed_label)
             FROM feedsync.google_status s
             WHERE (s.issue_count > 0 OR s.disapproved) {PrefixFilter(offerIdPrefix, "s.")}
-            ORDER BY s.pulled_at DESC, s.offer_id LIMIT @limit OFFSET @offset
+            ORDER BY s.changed_at DESC, s.offer_id LIMIT @limit OFFSET @offset
             """);
         Bind(command, offerIdPrefix, offset, limit);
         using var reader = command.ExecuteReader();

@@ -32,7 +32,7 @@ internal sealed class ProductQueries(Databases databases)
                      "SELECT content_language || '~' || feed_label, offer_id, pushed_at, last_insert_at, payload::text, force_reason FROM feedsync.last_pushed WHERE product_key = @key ORDER BY 1",
                      "SELECT product_key, offer_id, content_language || '~' || feed_label, source, reason, detail, occurred_at FROM feedsync.product_problems WHERE product_key = @key",
                      """
-                     SELECT s.offer_id, s.content_language || '~' || s.feed_label, s.disapproved, s.issue_count, s.item_issues::text, s.pulled_at, lp.product_key
+                     SELECT s.offer_id, s.content_language || '~' || s.feed_label, s.disapproved, s.issue_count, s.item_issues::text, s.changed_at, lp.product_key
                      FROM feedsync.last_pushed lp JOIN feedsync.google_status s
                        ON s.offer_id = lp.offer_id AND s.content_language = lp.content_language AND s.feed_label = lp.feed_label
                      WHERE lp.product_key = @key
