@@ -34,7 +34,8 @@ internal sealed partial class StatusPullJob(ProductStatusReader reader, Database
         var seen = new HashSet<ProductIdentity>();
         await foreach (var page in reader.ReadPagesAsync(cancellationToken).WithCancellation(cancellationToken))
         {
-            // products.list never repeats a product within one pull, but a page must not name one twice for ON CONFLICT.
+            // products.list should not repeat a product within one pull; the set drops a repeat anyway, since one
+            // statement's ON CONFLICT cannot touch a row twice and a later page must not count it again.
             var fresh = page.Where(p => seen.Add(p.Identity)).ToList();
             changed += await StoreChangedAsync(fresh, started, cancellationToken);
             withIssues += fresh.Count(p => p.ItemIssues.Count > 0 || p.Disapproved);
