@@ -182,6 +182,34 @@ public sealed class CaptureModeTests
         Assert.True(pending.IsSupersetOf(all));
     }
 
+    [Theory]
+    [InlineData("LogicalReplication")]
+    [InlineData("Trigger")]
+    public async Task RecordingACapturedChange_CommitsSynchronously_ThoughTheStateDatabaseDefaultsToAsynchronousCommit(string mode)
+    {
+        var (feedSync, capture) = await StartAsync(mode);
+        await using var _ = feedSync;
+        await using var __ = capture;
+        // The test cluster runs with synchronous_commit = off (scripts/pg.sh); a trigger notes the setting in force
+        // in each transaction that records pending keys.
+        await feedSync.Database.ExecuteAsync("""
+            CREATE TABLE public.recording_commit_modes (setting text NOT NULL);
+            CREATE FUNCTION public.note_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO public.recording_commit_modes VALUES (current_setting('synchronous_commit'));
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER note_commit_mode AFTER INSERT ON feedsync.pending FOR EACH STATEMENT EXECUTE FUNCTION public.note_commit_mode();
+            """);
+        Assert.Equal("off", await feedSync.Database.ScalarAsync<string>("SHOW synchronous_commit"));
+        var id = (await VariantIdsAsync(feedSync, 1))[0];
+
+        await feedSync.Database.ExecuteAsync("UPDATE catalog.prices SET amount = amount + 1 WHERE variant_id = @id", ("id", id));
+
+        await capture.WaitForPendingAsync([id.ToString()]);
+        Assert.Equal(["on"], (await feedSync.Database.ScalarAsync<string>("SELECT string_agg(DISTINCT setting, ',') FROM public.recording_commit_modes")).Split(','));
+    }
+
     [Fact]
     public async Task TriggerMode_ALongTransactionThatCommitsAfterALaterOne_IsStillCaptured_AndTheLogIsPruned()
     {

@@ -33,6 +33,14 @@ internal sealed partial class CaptureRecorder(
         await using (var connection = await databases.State.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
+            // The caller acknowledges these changes at the source (slot position, change-log cursor) once this commit
+            // returns, so it must be on disk by then, whatever the state database's default (synchronous_commit = off
+            // would let a crash of the state server lose keys the source has already forgotten).
+            await using (var durable = new NpgsqlCommand("SET LOCAL synchronous_commit = on", connection, transaction))
+            {
+                await durable.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             await queue.MarkDirtyAsync(keys, connection, transaction, cancellationToken);
             await checkpoint(connection, transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
