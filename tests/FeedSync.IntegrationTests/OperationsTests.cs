@@ -33,10 +33,7 @@ public sealed class OperationsTests : IAsyncLifetime
         _feedSync.Emulator.SetProductStatus(FeedSyncHarness.AccountId, "en", "US", offerId, destinations, issues);
         var listed = _feedSync.Emulator.Products.Count;
 
-        using (var scope = _feedSync.Services.CreateScope())
-        {
-            await ActivatorUtilities.CreateInstance<StatusPullJob>(scope.ServiceProvider).RunAsync(CancellationToken.None);
-        }
+        await PullStatusesAsync();
 
         Assert.Equal(listed, await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.google_status"));
         Assert.True(await _feedSync.Database.ScalarAsync<bool>("SELECT disapproved FROM feedsync.google_status WHERE offer_id = @o", ("o", offerId)));
@@ -53,10 +50,7 @@ public sealed class OperationsTests : IAsyncLifetime
             VALUES ('gone-offer', 'en', 'US', true, 1, '[]', '[{"code":"x"}]', now() - interval '1 day')
             """);
 
-        using (var scope = _feedSync.Services.CreateScope())
-        {
-            await ActivatorUtilities.CreateInstance<StatusPullJob>(scope.ServiceProvider).RunAsync(CancellationToken.None);
-        }
+        await PullStatusesAsync();
 
         Assert.Equal(0L, await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.google_status WHERE offer_id = 'gone-offer'"));
         Assert.Equal(_feedSync.Emulator.Products.Count, await _feedSync.Database.ScalarAsync<long>("SELECT count(*) FROM feedsync.google_status"));

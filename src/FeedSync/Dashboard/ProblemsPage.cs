@@ -55,7 +55,7 @@ internal sealed class ProblemsPage : RazorPage
         {
             var rows = queries.GoogleIssues(search, offset, PageSize + 1);
             count = rows.Count;
-            html.Append("<table class=\"table table-condensed\" id=\"google-issues\"><tr><th>Offer id</th><th>Destination</th><th>Disapproved</th><th>Issues</th><th title=\"when Google's answer last changed, as the status pull saw it\">Changed</th></tr>");
+            html.Append("<table class=\"table table-condensed\" id=\"google-issues\"><tr><th>Offer id</th><th>Destination</th><th>Disapproved</th><th>Issues</th>" + ChangedHeader + "</tr>");
             foreach (var row in rows.Take(PageSize))
             {
                 var offer = row.ProductKey is null ? E(row.OfferId) : $"<a href=\"{E(ProductUrl(Url, row.ProductKey))}\">{E(row.OfferId)}</a>";
@@ -82,6 +82,9 @@ internal sealed class ProblemsPage : RazorPage
     private string Link(string kind, string? source, string search, int page) =>
         E(Url.To(ProblemsRoute) + $"?kind={kind}" + (source is null ? "" : $"&source={source}")
           + (search.Length == 0 ? "" : "&q=" + Uri.EscapeDataString(search)) + (page > 1 ? $"&page={page}" : ""));
+
+    /// <summary>The column header for a Google status's time, here and on the product page.</summary>
+    internal const string ChangedHeader = "<th title=\"when Google's answer last changed, as the status pull saw it\">Changed</th>";
 
     /// <summary>Google's item-level issues as a short list: severity, code and description, with the attribute concerned.</summary>
     internal static string IssueList(string issuesJson)

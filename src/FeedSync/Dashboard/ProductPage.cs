@@ -36,7 +36,7 @@ internal sealed class ProductPage(string productKey) : RazorPage
                 $"<tr><td>{E(destination.Destination)}</td><td>{E(destination.OfferId)}</td><td>{When(destination.PushedAt)}</td><td>{When(destination.LastInsertAt)}</td><td>{(destination.ForceReason is { } force ? "full insert: " + E(Diff.ForceReason.Describe(force)) : "diff")}</td><td><details><summary>show</summary><pre>{E(destination.Payload)}</pre></details></td></tr>");
         }
 
-        html.Append("</table><h3>Google's status</h3><table class=\"table table-condensed\" id=\"google-status\"><tr><th>Destination</th><th>Disapproved</th><th>Issues</th><th title=\"when Google's answer last changed, as the status pull saw it\">Changed</th></tr>");
+        html.Append("</table><h3>Google's status</h3><table class=\"table table-condensed\" id=\"google-status\"><tr><th>Destination</th><th>Disapproved</th><th>Issues</th>" + ProblemsPage.ChangedHeader + "</tr>");
         foreach (var status in timeline.GoogleStatus)
         {
             html.Append(CultureInfo.InvariantCulture,

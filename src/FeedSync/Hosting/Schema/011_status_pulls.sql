@@ -6,6 +6,7 @@ ALTER TABLE feedsync.google_status RENAME COLUMN pulled_at TO changed_at;
 -- Only served the old "delete what this pull did not write" statement.
 DROP INDEX feedsync.google_status_pulled_at;
 
+-- At most a week of pulls (the job prunes older ones): small enough to read without an index.
 CREATE TABLE feedsync.status_pulls (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     started_at  timestamptz NOT NULL,
@@ -16,7 +17,6 @@ CREATE TABLE feedsync.status_pulls (
     removed     bigint      NOT NULL
 );
 
--- At most a week of pulls (the job prunes older ones): small enough to read without an index.
 -- A database that already holds statuses keeps its "last pull" on the Overview.
 INSERT INTO feedsync.status_pulls (started_at, finished_at, products, with_issues, changed, removed)
 SELECT min(changed_at), max(changed_at), count(*), count(*) FILTER (WHERE issue_count > 0 OR disapproved), count(*), 0
